@@ -1,0 +1,134 @@
+"""All settings in one place, read from the environment (spec names work) and overridden by CLI flags.
+
+Nothing is instantiated at import time: ``cli.py`` builds one ``Settings`` and passes it down, and tests
+build their own in a line.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any, Literal
+
+import platformdirs
+from pydantic import AliasChoices, Field, ValidationError, field_validator, model_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+APP_NAME = "gpu-sentinel"
+ENV_PREFIX = "GPU_SENTINEL_"
+
+LogLevel = Literal["debug", "info", "warning", "error", "critical"]
+
+
+def _env(name: str, *spec_names: str) -> AliasChoices:
+    """Accept our prefixed variable, the spec's own variable names, and the field name itself."""
+    return AliasChoices(ENV_PREFIX + name.upper(), *spec_names, name)
+
+
+class Settings(BaseSettings):
+    """Service configuration. Environment variables are listed in the README."""
+
+    model_config = SettingsConfigDict(case_sensitive=False, populate_by_name=True, extra="ignore")
+
+    host: str = Field("127.0.0.1", validation_alias=_env("host"), description="Address to bind.")
+    port: int = Field(5500, ge=1, le=65535, validation_alias=_env("port"), description="TCP port.")
+    enable_gpu_monitoring: bool = Field(
+        True,
+        validation_alias=_env("enable_gpu_monitoring", "ENABLE_GPU_MONITORING"),
+        description="Set false to run host monitoring only.",
+    )
+    gpu_poll_interval: float = Field(
+        0.25,
+        ge=0.05,
+        le=60.0,
+        validation_alias=_env("gpu_poll_interval", "GPU_POLL_INTERVAL"),
+        description="Seconds between samples of the fast metrics (spec: 250 ms).",
+    )
+    slow_poll_interval: float = Field(
+        2.0,
+        ge=0.25,
+        le=300.0,
+        validation_alias=_env("slow_poll_interval", "GPU_SLOW_POLL_INTERVAL"),
+        description="Seconds between samples of expensive metrics: processes, PCIe, ECC, storage.",
+    )
+    nvml_retry_interval: float = Field(
+        30.0,
+        ge=1.0,
+        le=3600.0,
+        validation_alias=_env("nvml_retry_interval", "NVML_RETRY_INTERVAL"),
+        description="Seconds between attempts to initialise NVML when the driver is not available.",
+    )
+    simulate_gpus: int = Field(
+        0,
+        ge=0,
+        le=64,
+        validation_alias=_env("simulate_gpus"),
+        description="Serve this many simulated GPUs instead of reading NVML (0 = real GPUs).",
+    )
+    simulate_lost_gpu: bool = Field(
+        False,
+        validation_alias=_env("simulate_lost_gpu"),
+        description="With simulated GPUs, let the last one fall off the bus after a while.",
+    )
+    simulate_seed: int | None = Field(
+        None, validation_alias=_env("simulate_seed"), description="Seed for repeatable simulations."
+    )
+    log_level: LogLevel = Field(
+        "info", validation_alias=_env("log_level", "LOG_LEVEL"), description="Console and file log level."
+    )
+    log_file: Path | None = Field(
+        None,
+        validation_alias=_env("log_file", "LOG_FILE"),
+        description="Rotating log file (10 MB x 5). Empty disables it. Default: the user log directory.",
+    )
+    data_dir: Path = Field(
+        default_factory=lambda: Path(platformdirs.user_data_dir(APP_NAME)),
+        validation_alias=_env("data_dir"),
+        description="Where the service keeps its files.",
+    )
+
+    @field_validator("log_level", mode="before")
+    @classmethod
+    def _lowercase_level(cls, value: Any) -> Any:
+        return value.lower() if isinstance(value, str) else value
+
+    @field_validator("log_file", mode="before")
+    @classmethod
+    def _empty_disables_log_file(cls, value: Any) -> Any:
+        return None if value in ("", "-", "none") else value
+
+    @model_validator(mode="after")
+    def _slow_not_faster_than_fast(self) -> Settings:
+        if self.slow_poll_interval < self.gpu_poll_interval:
+            raise ValueError(
+                f"GPU_SLOW_POLL_INTERVAL ({self.slow_poll_interval}) must be at least "
+                f"GPU_POLL_INTERVAL ({self.gpu_poll_interval})"
+            )
+        return self
+
+    @property
+    def default_log_file(self) -> Path:
+        return Path(platformdirs.user_log_dir(APP_NAME)) / "gpu_service.log"
+
+
+def env_name(field_name: str) -> str:
+    """The environment variable a user would set for ``field_name``: the spec's name where it has one."""
+    field = Settings.model_fields.get(field_name)
+    alias = field.validation_alias if field else None
+    if isinstance(alias, AliasChoices):
+        names = [str(choice) for choice in alias.choices]
+        spec_names = [n for n in names if n.isupper() and not n.startswith(ENV_PREFIX)]
+        return spec_names[0] if spec_names else names[0]
+    return ENV_PREFIX + field_name.upper()
+
+
+def describe_validation_error(error: ValidationError) -> str:
+    """One line per problem, naming the setting, what was given and what is allowed."""
+    lines = []
+    for problem in error.errors():
+        location = [str(part) for part in problem["loc"]]
+        setting = env_name(location[0]) if location else "settings"
+        given = problem.get("input")
+        given_text = "" if given is None or isinstance(given, dict) else f" (got {given!r})"
+        message = problem["msg"].removeprefix("Value error, ")
+        lines.append(f"invalid setting {setting}: {message}{given_text}")
+    return "; ".join(lines)
