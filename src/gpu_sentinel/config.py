@@ -86,6 +86,33 @@ class Settings(BaseSettings):
         description="Where the service keeps its files.",
     )
 
+    database_url: str | None = Field(
+        None,
+        validation_alias=_env("database_url", "DATABASE_URL"),
+        description="postgresql://... for PostgreSQL; default: an SQLite file in the data directory.",
+    )
+    raw_retention_hours: float = Field(
+        48.0,
+        gt=0,
+        le=24 * 90,
+        validation_alias=_env("raw_retention_hours", "RAW_RETENTION_HOURS"),
+        description="How long 1-second samples are kept.",
+    )
+    metrics_retention_days: int = Field(
+        30,
+        ge=1,
+        le=3650,
+        validation_alias=_env("metrics_retention_days", "METRICS_RETENTION_DAYS"),
+        description="How long 1-minute rollups are kept (spec: 30 days).",
+    )
+    hourly_retention_days: int = Field(
+        365,
+        ge=1,
+        le=3650,
+        validation_alias=_env("hourly_retention_days", "HOURLY_RETENTION_DAYS"),
+        description="How long 1-hour rollups are kept.",
+    )
+
     @field_validator("log_level", mode="before")
     @classmethod
     def _lowercase_level(cls, value: Any) -> Any:
@@ -98,7 +125,9 @@ class Settings(BaseSettings):
 
     @model_validator(mode="after")
     def _slow_not_faster_than_fast(self) -> Settings:
-        if self.slow_poll_interval < self.gpu_poll_interval:
+        if "slow_poll_interval" not in self.model_fields_set:
+            self.slow_poll_interval = max(self.slow_poll_interval, self.gpu_poll_interval)
+        elif self.slow_poll_interval < self.gpu_poll_interval:
             raise ValueError(
                 f"GPU_SLOW_POLL_INTERVAL ({self.slow_poll_interval}) must be at least "
                 f"GPU_POLL_INTERVAL ({self.gpu_poll_interval})"
@@ -110,15 +139,16 @@ class Settings(BaseSettings):
         return Path(platformdirs.user_log_dir(APP_NAME)) / "gpu_service.log"
 
 
-def env_name(field_name: str) -> str:
-    """The environment variable a user would set for ``field_name``: the spec's name where it has one."""
-    field = Settings.model_fields.get(field_name)
-    alias = field.validation_alias if field else None
-    if isinstance(alias, AliasChoices):
-        names = [str(choice) for choice in alias.choices]
-        spec_names = [n for n in names if n.isupper() and not n.startswith(ENV_PREFIX)]
-        return spec_names[0] if spec_names else names[0]
-    return ENV_PREFIX + field_name.upper()
+def env_name(name: str) -> str:
+    """The environment variable a user would set for a field (given by name or by any of its aliases):
+    the spec's name where it has one, else ours."""
+    for field_name, field in Settings.model_fields.items():
+        alias = field.validation_alias
+        choices = [str(c) for c in alias.choices] if isinstance(alias, AliasChoices) else []
+        if name.lower() == field_name or name.upper() in (c.upper() for c in choices):
+            spec_names = [c for c in choices if c.isupper() and not c.startswith(ENV_PREFIX)]
+            return spec_names[0] if spec_names else ENV_PREFIX + field_name.upper()
+    return name
 
 
 def describe_validation_error(error: ValidationError) -> str:

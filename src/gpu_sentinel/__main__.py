@@ -1,0 +1,3 @@
+from gpu_sentinel.cli import main
+
+raise SystemExit(main())

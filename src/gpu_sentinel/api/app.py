@@ -1,0 +1,44 @@
+"""The FastAPI application, made by a factory so a test makes one in a line and nothing runs at import."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
+from fastapi import FastAPI
+
+from gpu_sentinel import __version__
+from gpu_sentinel.api.errors import install_error_handlers
+from gpu_sentinel.api.routes import health, system
+from gpu_sentinel.config import Settings
+from gpu_sentinel.service import Service
+from gpu_sentinel.views import RenderedResponses
+
+
+def create_app(settings: Settings, *, service: Service | None = None) -> FastAPI:
+    """Build the app around ``service`` (made from ``settings`` when not given); the app starts it on
+    start-up and stops it on shutdown."""
+    service = service or Service(settings)
+
+    @asynccontextmanager
+    async def lifespan(_: FastAPI) -> AsyncIterator[None]:
+        await asyncio.to_thread(service.start)
+        try:
+            yield
+        finally:
+            await asyncio.to_thread(service.stop)
+
+    app = FastAPI(
+        title="GPU Sentinel",
+        version=__version__,
+        description="NVIDIA GPU and host monitoring: live metrics, history, alerts.",
+        lifespan=lifespan,
+    )
+    app.state.settings = settings
+    app.state.service = service
+    app.state.rendered = RenderedResponses()
+    install_error_handlers(app)
+    app.include_router(system.router)
+    app.include_router(health.router)
+    return app

@@ -1,0 +1,253 @@
+"""Realistic simulated GPUs for demos, API tests and UI tests on machines without one.
+
+Each GPU alternates between idle and busy phases (training, inference); power follows load, temperature
+follows power with thermal lag, the fan follows temperature, processes come and go with the phases, and
+rare XIDs and ECC errors happen. Time comes from the caller, so tests can drive it. Fault injection
+(``inject_xid``, ``set_lost``, ``force_load``) lets alert tests provoke exactly what they need.
+"""
+
+from __future__ import annotations
+
+import random
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+
+from gpu_sentinel.collectors.base import CallStats
+from gpu_sentinel.snapshot import GPUInfo, GPUProcess, GPUSample, XidEvent
+
+MODEL = "NVIDIA H100 80GB HBM3"
+MEMORY_TOTAL_BYTES = 80 * 1024**3
+POWER_LIMIT_W = 700.0
+IDLE_POWER_W = 68.0
+AMBIENT_C = 30.0
+MAX_SM_MHZ = 1980
+IDLE_SM_MHZ = 345
+MEMORY_MHZ = 2619
+THERMAL_TIME_CONSTANT_S = 40.0
+XID_MEAN_INTERVAL_S = 1800.0
+LOST_AFTER_S = 90.0
+RECENT_XID_EVENTS = 20
+
+PROCESS_NAMES = ("python", "torchrun", "vllm", "tritonserver", "jupyter-lab", "ollama")
+USERS = ("alice", "bob", "carol", "dave")
+REALISTIC_XIDS = (13, 31, 43, 45, 48, 63, 64, 79, 94, 95)
+
+
+@dataclass
+class _Phase:
+    name: str
+    target_util: float
+    ends_at: float
+    memory_bytes: int
+    processes: tuple[GPUProcess, ...]
+
+
+@dataclass
+class _SimulatedGPU:
+    info: GPUInfo
+    temperature_c: float = AMBIENT_C + 5
+    utilization: float = 0.0
+    energy_j: float = 0.0
+    phase: _Phase | None = None
+    forced_util: float | None = None
+    lost: bool = False
+    xid_count: int = 0
+    xid_events: list[XidEvent] = field(default_factory=list)
+    ecc_corrected: int = 0
+    ecc_uncorrected: int = 0
+    pending_xids: list[int] = field(default_factory=list)
+
+
+class SimulatedGPUs:
+    """A GPUSource of ``count`` simulated H100s."""
+
+    def __init__(
+        self,
+        count: int,
+        *,
+        seed: int | None = None,
+        lose_last_gpu: bool = False,
+        lost_after_s: float = LOST_AFTER_S,
+        xid_mean_interval_s: float = XID_MEAN_INTERVAL_S,
+    ) -> None:
+        self._random = random.Random(seed)
+        self._lose_last_gpu = lose_last_gpu and count > 0
+        self._lost_after_s = lost_after_s
+        self._xid_mean_interval_s = xid_mean_interval_s
+        self._started_at: float | None = None
+        self._last_now: float | None = None
+        self._next_pid = 41000
+        self._gpus = [_SimulatedGPU(info=self._make_info(i)) for i in range(count)]
+        self._calls = CallStats()
+
+    available = True
+    status = "ok"
+
+    @staticmethod
+    def _make_info(index: int) -> GPUInfo:
+        return GPUInfo(
+            index=index,
+            name=MODEL,
+            uuid=f"GPU-5e1a7e00-0000-4000-8000-{index:012d}",
+            serial=f"165392300{index:04d}",
+            pci_bus_id=f"00000000:{0x18 + 0x10 * index:02X}:00.0",
+            memory_total_bytes=MEMORY_TOTAL_BYTES,
+            driver_version="550.54.15",
+            cuda_version="12.4",
+            compute_capability="9.0",
+            gpu_max_mhz=MAX_SM_MHZ,
+            memory_max_mhz=MEMORY_MHZ,
+            pcie_max_generation=5,
+            pcie_max_width=16,
+        )
+
+    # -- fault injection, for tests and demos ------------------------------------------------------
+
+    def inject_xid(self, index: int, xid: int) -> None:
+        """Report XID ``xid`` on GPU ``index`` at the next sample."""
+        self._gpus[index].pending_xids.append(xid)
+
+    def set_lost(self, index: int, lost: bool = True) -> None:
+        self._gpus[index].lost = lost
+
+    def force_load(self, index: int, utilization_pct: float | None) -> None:
+        """Pin GPU ``index`` at a utilization (heats it up accordingly); None returns it to its workload."""
+        self._gpus[index].forced_util = utilization_pct
+
+    # -- GPUSource ---------------------------------------------------------------------------------
+
+    def sample(self, now: float, include_slow: bool) -> tuple[GPUSample, ...]:
+        if self._started_at is None:
+            self._started_at = now
+        elapsed = 0.25 if self._last_now is None else max(0.0, now - self._last_now)
+        self._last_now = now
+        if self._lose_last_gpu and now - self._started_at >= self._lost_after_s:
+            self._gpus[-1].lost = True
+        self._calls.calls += len(self._gpus)
+        return tuple(self._step(gpu, now, elapsed) for gpu in self._gpus)
+
+    def call_stats(self) -> Mapping[str, CallStats]:
+        return {"simulated": self._calls}
+
+    def close(self) -> None:
+        return None
+
+    # -- the model ---------------------------------------------------------------------------------
+
+    def _step(self, gpu: _SimulatedGPU, now: float, elapsed: float) -> GPUSample:
+        if gpu.lost:
+            return GPUSample(
+                info=gpu.info, lost=True, xid_count=gpu.xid_count, xid_events=tuple(gpu.xid_events)
+            )
+        phase = self._current_phase(gpu, now)
+        target = gpu.forced_util if gpu.forced_util is not None else phase.target_util
+        noise = self._random.gauss(0, 4.0) if target > 5 else 0.0
+        gpu.utilization += (target - gpu.utilization) * min(1.0, elapsed / 3.0)
+        util = min(100.0, max(0.0, gpu.utilization + noise))
+
+        power = IDLE_POWER_W + (POWER_LIMIT_W - IDLE_POWER_W) * 0.9 * (util / 100.0) ** 1.2
+        power = min(POWER_LIMIT_W, power + self._random.gauss(0, 3.0))
+        gpu.energy_j += power * elapsed
+        steady_temperature = AMBIENT_C + 0.085 * power
+        gpu.temperature_c += (steady_temperature - gpu.temperature_c) * min(
+            1.0, elapsed / THERMAL_TIME_CONSTANT_S
+        )
+        fan = min(100.0, max(30.0, (gpu.temperature_c - 25.0) * 1.6))
+        sm_clock = int(IDLE_SM_MHZ + (MAX_SM_MHZ - IDLE_SM_MHZ) * min(1.0, util / 40.0))
+
+        reasons: list[str] = []
+        if util < 1:
+            reasons.append("gpu_idle")
+        if power >= POWER_LIMIT_W * 0.97:
+            reasons.append("sw_power_cap")
+            sm_clock = int(sm_clock * 0.92)
+        if gpu.temperature_c >= 87:
+            reasons.append("sw_thermal_slowdown")
+
+        self._maybe_raise_errors(gpu, now, elapsed)
+        memory_used = min(MEMORY_TOTAL_BYTES, phase.memory_bytes + 600 * 1024**2)
+        return GPUSample(
+            info=gpu.info,
+            utilization_gpu_pct=round(util, 1),
+            utilization_memory_pct=round(util * 0.62, 1),
+            memory_used_bytes=memory_used,
+            memory_total_bytes=MEMORY_TOTAL_BYTES,
+            temperature_c=round(gpu.temperature_c, 1),
+            memory_temperature_c=round(gpu.temperature_c + 6.0, 1),
+            power_w=round(power, 1),
+            power_limit_w=POWER_LIMIT_W,
+            energy_j=round(gpu.energy_j, 1),
+            fan_speed_pct=round(fan, 1),
+            sm_clock_mhz=sm_clock,
+            memory_clock_mhz=MEMORY_MHZ,
+            pcie_generation=5 if util > 1 else 1,
+            pcie_width=16,
+            pcie_tx_bytes_per_s=round(util * 1.5e7 * self._random.uniform(0.5, 1.5), 0),
+            pcie_rx_bytes_per_s=round(util * 4.0e7 * self._random.uniform(0.5, 1.5), 0),
+            encoder_pct=0.0,
+            decoder_pct=round(util * 0.2, 1) if phase.name == "inference" else 0.0,
+            pstate=0 if util > 1 else 8,
+            clock_event_reasons=tuple(reasons),
+            ecc_corrected_volatile=gpu.ecc_corrected,
+            ecc_uncorrected_volatile=gpu.ecc_uncorrected,
+            ecc_corrected_aggregate=gpu.ecc_corrected,
+            ecc_uncorrected_aggregate=gpu.ecc_uncorrected,
+            retired_pages_single_bit=None,
+            retired_pages_double_bit=None,
+            retired_pages_pending=None,
+            remapped_rows_correctable=gpu.ecc_corrected // 8,
+            remapped_rows_uncorrectable=gpu.ecc_uncorrected,
+            remapped_rows_pending=False,
+            remapped_rows_failure=False,
+            mig_mode=False,
+            xid_count=gpu.xid_count,
+            last_xid=gpu.xid_events[-1].xid if gpu.xid_events else None,
+            xid_events=tuple(gpu.xid_events),
+            processes=phase.processes,
+        )
+
+    def _current_phase(self, gpu: _SimulatedGPU, now: float) -> _Phase:
+        if gpu.phase is None or now >= gpu.phase.ends_at:
+            gpu.phase = self._new_phase(gpu, now)
+        return gpu.phase
+
+    def _new_phase(self, gpu: _SimulatedGPU, now: float) -> _Phase:
+        rng = self._random
+        was_busy = gpu.phase is not None and gpu.phase.name != "idle"
+        name = "idle" if was_busy and rng.random() < 0.5 else rng.choice(("training", "inference", "idle"))
+        if gpu.phase is None and gpu.info.index == 0:
+            name = "training"  # the first GPU starts busy, so a fresh demo shows load at once
+        if name == "idle":
+            return _Phase(name, 0.0, now + rng.uniform(20, 90), 0, ())
+        target = rng.uniform(85, 99) if name == "training" else rng.uniform(35, 75)
+        workers = rng.randint(1, 3)
+        memory = int(rng.uniform(0.25, 0.9) * MEMORY_TOTAL_BYTES)
+        user = rng.choice(USERS)
+        processes = []
+        for _ in range(workers):
+            self._next_pid += rng.randint(1, 40)
+            processes.append(
+                GPUProcess(
+                    pid=self._next_pid,
+                    name=rng.choice(PROCESS_NAMES),
+                    kind="compute",
+                    gpu_memory_bytes=memory // workers,
+                    cpu_percent=round(rng.uniform(40, 100), 1),
+                    host_memory_bytes=int(rng.uniform(2, 24) * 1024**3),
+                    user=user,
+                )
+            )
+        return _Phase(name, target, now + rng.uniform(45, 240), memory, tuple(processes))
+
+    def _maybe_raise_errors(self, gpu: _SimulatedGPU, now: float, elapsed: float) -> None:
+        if elapsed > 0 and self._random.random() < elapsed / self._xid_mean_interval_s:
+            gpu.pending_xids.append(self._random.choice(REALISTIC_XIDS))
+        if elapsed > 0 and self._random.random() < elapsed / 600.0:
+            gpu.ecc_corrected += 1
+        for xid in gpu.pending_xids:
+            gpu.xid_count += 1
+            gpu.xid_events.append(XidEvent(timestamp=now, xid=xid))
+            if xid == 48:
+                gpu.ecc_uncorrected += 1
+        gpu.pending_xids.clear()
+        del gpu.xid_events[:-RECENT_XID_EVENTS]
