@@ -10,7 +10,8 @@ from fastapi import FastAPI
 
 from gpu_sentinel import __version__
 from gpu_sentinel.api.errors import install_error_handlers
-from gpu_sentinel.api.routes import health, system
+from gpu_sentinel.api.routes import health, metrics, system
+from gpu_sentinel.api.spa import mount_spa
 from gpu_sentinel.config import Settings
 from gpu_sentinel.service import Service
 from gpu_sentinel.views import RenderedResponses
@@ -41,4 +42,6 @@ def create_app(settings: Settings, *, service: Service | None = None) -> FastAPI
     install_error_handlers(app)
     app.include_router(system.router)
     app.include_router(health.router)
+    app.include_router(metrics.router)
+    mount_spa(app)  # the router's fallback: safe wherever later routers are added
     return app

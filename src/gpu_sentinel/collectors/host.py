@@ -73,6 +73,7 @@ class HostCollector:
         self._storage: tuple[StorageSample, ...] = ()
         self._last_per_core: tuple[float, ...] = ()
         self._last_cpu_pct: float | None = None
+        self._read_cpu()  # prime the deltas, so the first sample already has CPU usage
 
     def sample(self, include_slow: bool) -> HostSample:
         if include_slow or self._last_cpu is None:

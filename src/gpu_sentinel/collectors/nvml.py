@@ -92,7 +92,7 @@ class _NvmlCalls:
         started = time.perf_counter()
         try:
             return function(*args)
-        except pynvml.NVMLError_GPUIsLost as exc:
+        except pynvml.NVMLError_GpuIsLost as exc:
             stats.errors += 1
             raise _GPULost from exc
         except _FIELD_UNAVAILABLE as exc:

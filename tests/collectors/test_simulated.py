@@ -1,0 +1,67 @@
+"""Simulated GPUs behave like real ones over simulated time: ranges, thermal lag, processes, faults."""
+
+from __future__ import annotations
+
+from gpu_sentinel.collectors.simulated import POWER_LIMIT_W, SimulatedGPUs
+from gpu_sentinel.snapshot import GPUSample
+
+
+def run(
+    gpus: SimulatedGPUs, seconds: float, step: float = 1.0, start: float = 0.0
+) -> list[tuple[GPUSample, ...]]:
+    ticks = int(seconds / step)
+    return [gpus.sample(now=start + i * step, include_slow=True) for i in range(ticks)]
+
+
+def test_values_stay_in_realistic_ranges_and_vary() -> None:
+    history = run(SimulatedGPUs(4, seed=3), seconds=1800)
+    samples = [s for tick in history for s in tick]
+    assert all(0 <= s.utilization_gpu_pct <= 100 for s in samples if s.utilization_gpu_pct is not None)
+    assert all(25 <= (s.temperature_c or 0) <= 95 for s in samples)
+    assert all(0 < (s.power_w or 0) <= POWER_LIMIT_W for s in samples)
+    assert all((s.memory_used_bytes or 0) <= (s.memory_total_bytes or 0) for s in samples)
+    utilizations = {round(s.utilization_gpu_pct or 0) for s in samples}
+    assert len(utilizations) > 20
+    energy = [tick[0].energy_j or 0 for tick in history]
+    assert energy == sorted(energy) and energy[-1] > 0
+
+
+def test_temperature_follows_power_with_lag() -> None:
+    gpus = SimulatedGPUs(1, seed=1)
+    gpus.force_load(0, 100.0)
+    history = run(gpus, seconds=600)
+    temperatures = [tick[0].temperature_c or 0 for tick in history]
+    assert temperatures[5] < temperatures[60] < temperatures[-1]
+    assert temperatures[-1] > 75
+
+
+def test_processes_come_and_go() -> None:
+    history = run(SimulatedGPUs(2, seed=5), seconds=3600, step=5.0)
+    pid_sets = [frozenset(p.pid for p in tick[0].processes) for tick in history]
+    assert len(set(pid_sets)) > 3
+    assert any(not pids for pids in pid_sets) and any(pids for pids in pid_sets)
+
+
+def test_injected_xid_and_lost_gpu() -> None:
+    gpus = SimulatedGPUs(2, seed=2, xid_mean_interval_s=1e12)
+    gpus.sample(now=0.0, include_slow=True)
+    gpus.inject_xid(1, 79)
+    after = gpus.sample(now=1.0, include_slow=True)
+    assert after[1].xid_count == 1 and after[1].last_xid == 79 and after[0].xid_count == 0
+
+    gpus.set_lost(1)
+    lost = gpus.sample(now=2.0, include_slow=True)[1]
+    assert lost.lost and lost.temperature_c is None and lost.xid_count == 1
+
+
+def test_last_gpu_can_fall_off_the_bus_by_itself() -> None:
+    gpus = SimulatedGPUs(3, seed=1, lose_last_gpu=True, lost_after_s=30)
+    assert not gpus.sample(now=0.0, include_slow=True)[2].lost
+    late = gpus.sample(now=31.0, include_slow=True)
+    assert late[2].lost and not late[0].lost and not late[1].lost
+
+
+def test_same_seed_same_simulation() -> None:
+    first = run(SimulatedGPUs(2, seed=9), seconds=60)
+    second = run(SimulatedGPUs(2, seed=9), seconds=60)
+    assert first == second
