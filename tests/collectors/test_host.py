@@ -53,9 +53,7 @@ def test_cpu_percent_is_for_the_whole_machine_not_the_sum_of_cores(monkeypatch: 
 
     readings = iter([[core(0, 0), core(0, 0)], [core(100, 0), core(0, 100)]])
     monkeypatch.setattr(psutil, "cpu_times", lambda percpu=False: next(readings))
-    collector = HostCollector()
-    collector.sample(include_slow=False)
-    sample = collector.sample(include_slow=False)
+    sample = HostCollector().sample(include_slow=False)
 
     assert sample.cpu_per_core_pct == (100.0, 0.0)
     assert sample.cpu_pct == 50.0
