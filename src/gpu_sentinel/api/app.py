@@ -10,7 +10,8 @@ from fastapi import FastAPI
 
 from gpu_sentinel import __version__
 from gpu_sentinel.api.errors import install_error_handlers
-from gpu_sentinel.api.routes import health, metrics, system
+from gpu_sentinel.api.response_cache import SnapshotResponseCache
+from gpu_sentinel.api.routes import health, history, metrics, system
 from gpu_sentinel.api.spa import mount_spa
 from gpu_sentinel.config import Settings
 from gpu_sentinel.service import Service
@@ -40,8 +41,12 @@ def create_app(settings: Settings, *, service: Service | None = None) -> FastAPI
     app.state.service = service
     app.state.rendered = RenderedResponses()
     install_error_handlers(app)
+    app.add_middleware(
+        SnapshotResponseCache, latest=lambda: service.sampler.latest, prefix=system.router.prefix + "/"
+    )
     app.include_router(system.router)
     app.include_router(health.router)
     app.include_router(metrics.router)
+    app.include_router(history.router)
     mount_spa(app)  # the router's fallback: safe wherever later routers are added
     return app

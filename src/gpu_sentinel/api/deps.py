@@ -1,4 +1,8 @@
-"""Request dependencies as ``Annotated`` aliases: what a route needs, read from the app's Service."""
+"""Request dependencies as ``Annotated`` aliases: what a route needs, read from the app's Service.
+
+They are ``async`` because FastAPI runs plain functions in its thread pool, which would cost more than
+the lookups themselves.
+"""
 
 from __future__ import annotations
 
@@ -12,12 +16,12 @@ from gpu_sentinel.snapshot import Snapshot
 from gpu_sentinel.views import RenderedResponses
 
 
-def get_service(request: Request) -> Service:
+async def get_service(request: Request) -> Service:
     service: Service = request.app.state.service
     return service
 
 
-def get_snapshot(request: Request) -> Snapshot:
+async def get_snapshot(request: Request) -> Snapshot:
     """The latest snapshot; requests never wait for the hardware."""
     snapshot = request.app.state.service.sampler.latest
     if snapshot is None:
@@ -25,7 +29,7 @@ def get_snapshot(request: Request) -> Snapshot:
     return snapshot  # type: ignore[no-any-return]
 
 
-def get_rendered(request: Request) -> RenderedResponses:
+async def get_rendered(request: Request) -> RenderedResponses:
     rendered: RenderedResponses = request.app.state.rendered
     return rendered
 

@@ -9,7 +9,7 @@ from fastapi import APIRouter, Path, Query, Response
 from gpu_sentinel import models, views
 from gpu_sentinel.api.deps import RenderedDep, SnapshotDep
 from gpu_sentinel.errors import GPUUnavailableError, UnknownGPUError
-from gpu_sentinel.snapshot import Snapshot
+from gpu_sentinel.snapshot import GPUSample, Snapshot
 
 router = APIRouter(prefix="/api/v1/system", tags=["system"])
 
@@ -24,8 +24,9 @@ ERRORS: dict[int | str, dict[str, Any]] = {
 }
 
 
-class JSONBytes(Response):
-    media_type = "application/json"
+def snapshot_json(snapshot: Snapshot, body: bytes) -> Response:
+    """A JSON body rendered from ``snapshot``, tagged so the response cache can serve it again."""
+    return Response(body, media_type="application/json", headers={"X-Snapshot-Seq": str(snapshot.seq)})
 
 
 def _require_gpus(snapshot: Snapshot) -> None:
@@ -33,10 +34,12 @@ def _require_gpus(snapshot: Snapshot) -> None:
         raise GPUUnavailableError(None if snapshot.gpu_status == "ok" else snapshot.gpu_status)
 
 
-def _require_gpu(snapshot: Snapshot, gpu_id: int) -> None:
+def _require_gpu(snapshot: Snapshot, gpu_id: int) -> GPUSample:
     _require_gpus(snapshot)
-    if snapshot.gpu(gpu_id) is None:
+    sample = snapshot.gpu(gpu_id)
+    if sample is None:
         raise UnknownGPUError(gpu_id, snapshot.gpu_ids)
+    return sample
 
 
 @router.get("/monitoring/all", response_model=models.MonitoringDataResponse, responses=ERRORS)
@@ -45,41 +48,40 @@ async def monitoring_all(snapshot: SnapshotDep, rendered: RenderedDep, gpu_id: G
     if snapshot.gpus and snapshot.gpu(gpu_id) is None:
         raise UnknownGPUError(gpu_id, snapshot.gpu_ids)
     body = rendered.get(snapshot, ("all", gpu_id), lambda: views.monitoring_all(snapshot, gpu_id))
-    return JSONBytes(body)
+    return snapshot_json(snapshot, body)
 
 
 @router.get("/gpus", response_model=models.AllGPUsResponse, responses=ERRORS)
 async def all_gpus(snapshot: SnapshotDep, rendered: RenderedDep) -> Response:
     """Every GPU's metrics and processes in one response (compare view, multi-GPU servers)."""
     _require_gpus(snapshot)
-    return JSONBytes(rendered.get(snapshot, "gpus", lambda: views.all_gpus(snapshot)))
+    return snapshot_json(snapshot, rendered.get(snapshot, "gpus", lambda: views.all_gpus(snapshot)))
 
 
 @router.get("/gpu-list", response_model=list[models.GPUInfo], responses=ERRORS)
 async def gpu_list(snapshot: SnapshotDep, rendered: RenderedDep) -> Response:
     _require_gpus(snapshot)
-    return JSONBytes(rendered.get(snapshot, "gpu-list", lambda: views.gpu_list(snapshot)))
+    return snapshot_json(snapshot, rendered.get(snapshot, "gpu-list", lambda: views.gpu_list(snapshot)))
 
 
 @router.get("/gpu-metrics", response_model=models.GPUMetrics, responses=ERRORS)
 async def gpu_metrics(snapshot: SnapshotDep, rendered: RenderedDep, gpu_id: GpuIdQuery = 0) -> Response:
-    _require_gpu(snapshot, gpu_id)
-    sample = snapshot.gpu(gpu_id)
-    assert sample is not None
-    return JSONBytes(rendered.get(snapshot, ("gpu-metrics", gpu_id), lambda: views.gpu_metrics(sample)))
+    sample = _require_gpu(snapshot, gpu_id)
+    return snapshot_json(
+        snapshot, rendered.get(snapshot, ("gpu-metrics", gpu_id), lambda: views.gpu_metrics(sample))
+    )
 
 
 @router.get("/metrics", response_model=models.SystemMetrics, responses=ERRORS)
 async def system_metrics(snapshot: SnapshotDep, rendered: RenderedDep) -> Response:
     body = rendered.get(snapshot, "system", lambda: views.system_metrics(snapshot.host, snapshot.timestamp))
-    return JSONBytes(body)
+    return snapshot_json(snapshot, body)
 
 
 @router.get("/gpu-info/{gpu_id}", response_model=models.GPUInfo, responses=ERRORS)
 async def gpu_info(snapshot: SnapshotDep, rendered: RenderedDep, gpu_id: GpuIdPath) -> Response:
-    _require_gpu(snapshot, gpu_id)
-    sample = snapshot.gpu(gpu_id)
-    assert sample is not None
-    return JSONBytes(
-        rendered.get(snapshot, ("gpu-info", gpu_id), lambda: views.gpu_info(sample.info, sample.lost))
+    sample = _require_gpu(snapshot, gpu_id)
+    return snapshot_json(
+        snapshot,
+        rendered.get(snapshot, ("gpu-info", gpu_id), lambda: views.gpu_info(sample.info, sample.lost)),
     )
