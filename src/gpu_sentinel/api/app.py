@@ -11,7 +11,7 @@ from fastapi import FastAPI
 from gpu_sentinel import __version__
 from gpu_sentinel.api.errors import install_error_handlers
 from gpu_sentinel.api.response_cache import SnapshotResponseCache
-from gpu_sentinel.api.routes import health, history, metrics, system
+from gpu_sentinel.api.routes import health, metrics, system
 from gpu_sentinel.api.spa import mount_spa
 from gpu_sentinel.config import Settings
 from gpu_sentinel.service import Service
@@ -47,6 +47,5 @@ def create_app(settings: Settings, *, service: Service | None = None) -> FastAPI
     app.include_router(system.router)
     app.include_router(health.router)
     app.include_router(metrics.router)
-    app.include_router(history.router)
     mount_spa(app)  # the router's fallback: safe wherever later routers are added
     return app
