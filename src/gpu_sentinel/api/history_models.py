@@ -23,7 +23,7 @@ class TrendsResponse(BaseModel):
     start: int = Field(description="First bucket start, Unix seconds (the requested start rounded down).")
     end: int = Field(description="End of the range, Unix seconds, exclusive.")
     bucket_seconds: int = Field(description="Bucket width actually used.")
-    tier: Literal["raw", "5s", "1m", "1h"] = Field(description="Resolution tier the answer was read from.")
+    tier: Literal["raw", "5s", "15s", "1m", "1h"] = Field(description="Resolution tier read.")
     range: str | None = Field(description="The preset asked for, if any.")
     series: list[TrendSeries]
 
