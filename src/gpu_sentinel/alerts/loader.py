@@ -1,0 +1,46 @@
+"""Reads the start-up alerts file (ALERT_RULES_FILE): rules, channels and silences as YAML, JSON or TOML,
+validated exactly like the API's input."""
+
+from __future__ import annotations
+
+import importlib
+import json
+from pathlib import Path
+from typing import Any
+
+import yaml
+from pydantic import ValidationError
+
+from gpu_sentinel.alerts.rules import AlertsFile
+
+
+class AlertsFileError(ValueError):
+    """The alerts file cannot be read or is invalid; the message names the file and the problem."""
+
+
+def _parse(path: Path, text: str) -> Any:
+    suffix = path.suffix.lower()
+    if suffix in (".yaml", ".yml"):
+        return yaml.safe_load(text)
+    if suffix == ".json":
+        return json.loads(text)
+    if suffix == ".toml":
+        return importlib.import_module("tomllib").loads(text)
+    raise AlertsFileError(f"{path}: unknown format {suffix!r}; use .yaml, .yml, .json or .toml")
+
+
+def load_alerts_file(path: Path) -> AlertsFile:
+    try:
+        data = _parse(path, path.read_text(encoding="utf-8"))
+    except AlertsFileError:
+        raise
+    except Exception as error:
+        raise AlertsFileError(f"{path}: {error}") from error
+    try:
+        return AlertsFile.model_validate(data or {})
+    except ValidationError as error:
+        problems = "; ".join(
+            f"{'.'.join(str(p) for p in e['loc'])}: {e['msg'].removeprefix('Value error, ')}"
+            for e in error.errors()
+        )
+        raise AlertsFileError(f"{path}: {problems}") from error
