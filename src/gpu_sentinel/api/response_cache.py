@@ -44,7 +44,7 @@ class SnapshotResponseCache:
         cached = self._entries.get(key)
         if cached is not None:
             headers, body = cached
-            await send({"type": "http.response.start", "status": 200, "headers": headers})
+            await send({"type": "http.response.start", "status": 200, "headers": list(headers)})
             await send({"type": "http.response.body", "body": body})
             return
         await self.app(scope, receive, self._recording(key, send))
@@ -55,16 +55,19 @@ class SnapshotResponseCache:
         chunks: list[bytes] = []
 
         async def send_and_record(message: Message) -> None:
-            await send(message)
             if message["type"] == "http.response.start":
-                start.update(message)
+                # Copied before sending: outer middlewares (CORS, security headers) add their headers
+                # to the message in place, and those depend on the request, not the snapshot.
+                start.update(message, headers=list(message.get("headers", ())))
+                await send(message)
                 return
+            await send(message)
             if message["type"] != "http.response.body" or start.get("status") != 200:
                 return
             chunks.append(message.get("body", b""))
             if message.get("more_body"):
                 return
-            headers = list(start.get("headers", ()))
+            headers = start["headers"]
             seq = dict(headers).get(SNAPSHOT_HEADER)
             if seq is not None and int(seq) == self._seq and len(self._entries) < MAX_ENTRIES:
                 self._entries[key] = (headers, b"".join(chunks))
