@@ -1,0 +1,81 @@
+/** A thin fetch wrapper whose errors carry what the store needs to classify them (spec 003 §8.1). */
+
+export const API_BASE = '/api/v1';
+const REQUEST_TIMEOUT_MS = 8000;
+
+export class ApiError extends Error {
+  /** HTTP status, or null when no response arrived (server down, timeout, CORS). */
+  readonly status: number | null;
+  /** The server's machine-readable error code (`error` field), when it sent one. */
+  readonly code: string | null;
+
+  constructor(message: string, status: number | null, code: string | null = null) {
+    super(message);
+    this.name = 'ApiError';
+    this.status = status;
+    this.code = code;
+  }
+}
+
+interface ErrorBody {
+  detail?: unknown;
+  error?: unknown;
+  message?: unknown;
+}
+
+function describeDetail(detail: unknown): string | null {
+  if (typeof detail === 'string') return detail;
+  // FastAPI validation errors: a list of {msg, loc}.
+  if (Array.isArray(detail) && detail.length > 0) {
+    const first = detail[0] as { msg?: unknown };
+    if (typeof first.msg === 'string') return first.msg;
+  }
+  return null;
+}
+
+async function errorFromResponse(response: Response): Promise<ApiError> {
+  let body: ErrorBody = {};
+  try {
+    body = (await response.json()) as ErrorBody;
+  } catch {
+    // Not JSON (a proxy's HTML page): fall back to the status text.
+  }
+  const message =
+    describeDetail(body.detail) ??
+    (typeof body.message === 'string' ? body.message : null) ??
+    `${response.status} ${response.statusText || 'error'}`;
+  return new ApiError(message, response.status, typeof body.error === 'string' ? body.error : null);
+}
+
+export async function request(path: string, init: RequestInit = {}): Promise<Response> {
+  const controller = new AbortController();
+  const timer = setTimeout(() => controller.abort(), REQUEST_TIMEOUT_MS);
+  const external = init.signal;
+  external?.addEventListener('abort', () => controller.abort(), { once: true });
+  try {
+    const response = await fetch(`${API_BASE}${path}`, {
+      ...init,
+      signal: controller.signal,
+      headers: { Accept: 'application/json', ...(init.headers ?? {}) },
+      cache: 'no-store',
+    });
+    if (!response.ok) throw await errorFromResponse(response);
+    return response;
+  } catch (error) {
+    if (error instanceof ApiError) throw error;
+    const aborted = error instanceof DOMException && error.name === 'AbortError';
+    const message = aborted
+      ? external?.aborted
+        ? 'Request cancelled'
+        : 'The server did not answer in time'
+      : 'Cannot reach the GPU Sentinel server';
+    throw new ApiError(message, null);
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
+export async function getJson<T>(path: string, init?: RequestInit): Promise<T> {
+  const response = await request(path, init);
+  return (await response.json()) as T;
+}

@@ -1,0 +1,23 @@
+import { clamp, isValidMetric, type Level } from '../../utils/metricHelpers';
+
+interface ProgressBarProps {
+  percent: number | null | undefined;
+  level: Level;
+  label: string;
+}
+
+export function ProgressBar({ percent, level, label }: ProgressBarProps) {
+  const width = isValidMetric(percent) ? clamp(percent, 0, 100) : 0;
+  return (
+    <div
+      className="bar"
+      role="meter"
+      aria-label={label}
+      aria-valuemin={0}
+      aria-valuemax={100}
+      aria-valuenow={isValidMetric(percent) ? Math.round(percent) : undefined}
+    >
+      <div className={`bar-fill level-${level}`} style={{ width: `${width}%` }} />
+    </div>
+  );
+}

@@ -1,0 +1,80 @@
+import { memo } from 'react';
+import type { SystemMetrics } from '../../types/system';
+import {
+  formatBytesPerSecond,
+  formatMegabits,
+  getMemoryLevel,
+  getUtilizationLevel,
+  isValidMetric,
+} from '../../utils/metricHelpers';
+import { MetricValue } from './MetricValue';
+import { MetricRow, Panel } from './Panel';
+import { ProgressBar } from './ProgressBar';
+
+function CoreGrid({ cores }: { cores: number[] }) {
+  return (
+    <div className="cores" aria-label="Per-core utilization">
+      {cores.map((value, index) => (
+        <div className="core" key={index} title={`Core ${index}: ${value.toFixed(0)} %`}>
+          <span className={`level-${getUtilizationLevel(value)}`} style={{ height: `${Math.min(100, value)}%` }} />
+        </div>
+      ))}
+    </div>
+  );
+}
+
+/** CPU, RAM, swap, network and disk I/O of the host (spec 003 §2.3). */
+export const SystemResourcesPanel = memo(function SystemResourcesPanel({ system }: { system: SystemMetrics }) {
+  const { cpu, memory, swap, network, disk_io } = system;
+  const load = cpu.load_average;
+  return (
+    <Panel title="System resources" testId="panel-system-resources">
+      <div className="grid grid-2" style={{ gap: 16 }}>
+        <div>
+          <MetricRow label="CPU" testId="cpu-usage">
+            <MetricValue value={cpu.usage_percent} format="percent" />
+          </MetricRow>
+          <ProgressBar percent={cpu.usage_percent} level={getUtilizationLevel(cpu.usage_percent)} label="CPU usage" />
+          <MetricRow label="Cores · frequency">
+            <MetricValue value={cpu.core_count} format="number" decimals={0} unit="" />
+            <span className="faint"> · </span>
+            <MetricValue value={cpu.frequency_mhz} format="clock" decimals={0} />
+          </MetricRow>
+          {load && load.length === 3 && (
+            <MetricRow label="Load 1 / 5 / 15 min">
+              <span className="mono">{load.map((value) => value.toFixed(2)).join(' / ')}</span>
+            </MetricRow>
+          )}
+          {cpu.per_core_percent && cpu.per_core_percent.length > 0 && <CoreGrid cores={cpu.per_core_percent} />}
+        </div>
+        <div>
+          <MetricRow label="RAM" testId="ram-usage">
+            <MetricValue value={memory.used_gb} format="memory" /> <span className="faint">/</span>{' '}
+            <MetricValue value={memory.total_gb} format="memory" />
+          </MetricRow>
+          <ProgressBar percent={memory.used_percent} level={getMemoryLevel(memory.used_percent)} label="RAM used" />
+          <MetricRow label="Available">
+            <MetricValue value={memory.available_gb} format="memory" />
+          </MetricRow>
+          <MetricRow label="Swap">
+            <MetricValue value={swap.used_gb} format="memory" /> <span className="faint">/</span>{' '}
+            <MetricValue value={swap.total_gb} format="memory" />
+          </MetricRow>
+          {isValidMetric(swap.total_gb) && swap.total_gb > 0 && (
+            <ProgressBar percent={swap.used_percent} level={getMemoryLevel(swap.used_percent)} label="Swap used" />
+          )}
+          <MetricRow label="Network ↑ / ↓" testId="network-rates">
+            <span className="mono">
+              {formatMegabits(network.upload_mbps)} / {formatMegabits(network.download_mbps)}
+            </span>
+          </MetricRow>
+          <MetricRow label="Disk read / write" testId="disk-rates">
+            <span className="mono">
+              {formatBytesPerSecond(disk_io.read_mbps)} / {formatBytesPerSecond(disk_io.write_mbps)}
+            </span>
+          </MetricRow>
+        </div>
+      </div>
+    </Panel>
+  );
+});
