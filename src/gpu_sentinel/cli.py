@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import logging
 import sys
 from collections.abc import Sequence
 from typing import Any
@@ -10,6 +11,7 @@ from typing import Any
 from pydantic import ValidationError
 
 from gpu_sentinel import __version__
+from gpu_sentinel.auth.policy import InsecureBindError
 from gpu_sentinel.config import Settings, describe_validation_error
 
 EXIT_USAGE = 2
@@ -54,7 +56,29 @@ def _serve_parser(subparsers: Any) -> None:
     serve.add_argument("--log-level", dest="log_level", help="debug, info, warning, error or critical")
     serve.add_argument("--log-file", dest="log_file", help="rotating log file; '' disables it")
     serve.add_argument("--data-dir", dest="data_dir", help="where the service keeps its files")
+    serve.add_argument(
+        "--database",
+        dest="database_url",
+        metavar="URL",
+        help="postgresql://... (default: SQLite in data dir)",
+    )
     serve.add_argument("--access-log", action="store_true", help="log every HTTP request")
+    serve.add_argument(
+        "--anonymous-read",
+        dest="anonymous_read",
+        action=argparse.BooleanOptionalAction,
+        help="allow reads without a token (default: only when bound to loopback)",
+    )
+    serve.add_argument(
+        "--allow-insecure-bind",
+        dest="allow_insecure_bind",
+        action="store_const",
+        const=True,
+        help="start even with anonymous reads on a non-loopback address",
+    )
+    serve.add_argument(
+        "--rate-limit", dest="rate_limit", type=float, metavar="PER_SECOND", help="per client; 0 disables"
+    )
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -65,7 +89,116 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--version", action="version", version=f"gpu-sentinel {__version__}")
     subparsers = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
     _serve_parser(subparsers)
+    _export_parser(subparsers)
+    _user_parser(subparsers)
     return parser
+
+
+def _user_parser(subparsers: Any) -> None:
+    common = argparse.ArgumentParser(add_help=False)
+    common.add_argument("--data-dir", dest="data_dir", help="where the service keeps its files")
+    user = subparsers.add_parser("user", help="manage the users who may log in")
+    actions = user.add_subparsers(dest="action", required=True, metavar="ACTION")
+    add = actions.add_parser("add", parents=[common], help="add a user (asks for the password)")
+    add.add_argument("username")
+    add.add_argument("--role", choices=["viewer", "admin"], default="viewer")
+    add.add_argument("--password-stdin", action="store_true", help="read the password from standard input")
+    actions.add_parser("remove", parents=[common], help="remove a user").add_argument("username")
+    actions.add_parser("list", parents=[common], help="list users and their roles")
+
+
+def _read_password(from_stdin: bool) -> str:
+    if from_stdin:
+        return sys.stdin.readline().rstrip("\r\n")
+    import getpass
+
+    password = getpass.getpass("Password: ")
+    if getpass.getpass("Repeat password: ") != password:
+        raise ValueError("the passwords do not match")
+    return password
+
+
+def users(args: argparse.Namespace) -> int:
+    from gpu_sentinel.auth import user_store
+    from gpu_sentinel.errors import SentinelError
+
+    store = user_store(load_settings(args, ["data_dir"]))
+    try:
+        if args.action == "add":
+            user = store.add(args.username, _read_password(args.password_stdin), args.role)
+            print(f"added {user.username} ({user.role})")
+        elif args.action == "remove":
+            store.remove(args.username, keep_an_admin=False)
+            print(f"removed {args.username}")
+        else:
+            for user in store.list():
+                print(f"{user.username}\t{user.role}")
+    except (SentinelError, ValueError) as exc:
+        print(f"gpu-sentinel user: {getattr(exc, 'detail', exc)}", file=sys.stderr)
+        return EXIT_USAGE
+    return 0
+
+
+def _export_parser(subparsers: Any) -> None:
+    from gpu_sentinel.store.metrics import METRICS
+    from gpu_sentinel.store.query import RANGE_PRESETS_S
+
+    export = subparsers.add_parser("export", help="write history as CSV or JSON")
+    export.add_argument("--format", choices=["csv", "json"], default="csv")
+    export.add_argument(
+        "--metric", action="append", metavar="NAME", help=f"repeatable; one of {', '.join(METRICS)}"
+    )
+    export.add_argument("--gpu", dest="gpu_ids", type=int, action="append", metavar="ID", help="repeatable")
+    export.add_argument(
+        "--range", dest="preset", choices=list(RANGE_PRESETS_S), help="ending now (default 1h)"
+    )
+    export.add_argument("--start", help="ISO 8601 or Unix seconds")
+    export.add_argument("--end", help="ISO 8601 or Unix seconds (default now)")
+    export.add_argument("--bucket", type=int, metavar="SECONDS", help="default: the finest resolution kept")
+    export.add_argument("--output", "-o", help="file to write (default: standard output)")
+    export.add_argument("--data-dir", dest="data_dir", help="where the service keeps its files")
+    export.add_argument(
+        "--database", dest="database_url", metavar="URL", help="postgresql://... or sqlite:///path"
+    )
+
+
+def _timestamp(text: str | None) -> int | None:
+    if text is None:
+        return None
+    try:
+        return int(float(text))
+    except ValueError:
+        from datetime import datetime, timezone
+
+        moment = datetime.fromisoformat(text.replace("Z", "+00:00"))
+        return int((moment if moment.tzinfo else moment.replace(tzinfo=timezone.utc)).timestamp())
+
+
+def export(args: argparse.Namespace) -> int:
+    import time
+
+    from gpu_sentinel.errors import SentinelError
+    from gpu_sentinel.store import HistoryStore, TrendQuery
+    from gpu_sentinel.store.query import window
+
+    settings = load_settings(args, ["data_dir", "database_url"])
+    store = HistoryStore.from_settings(settings)
+    try:
+        start, end, _ = window(_timestamp(args.start), _timestamp(args.end), args.preset, None, time.time())
+        gpus = tuple(args.gpu_ids) if args.gpu_ids else None
+        metrics = tuple(name for value in args.metric or () for name in value.split(",") if name)
+        chunks = store.export(TrendQuery(metrics, start, end, gpus, args.bucket), args.format)
+        if args.output:
+            with open(args.output, "wb") as output:
+                output.writelines(chunks)
+        else:
+            sys.stdout.buffer.writelines(chunks)
+    except (SentinelError, ValueError) as exc:
+        print(f"gpu-sentinel export: {getattr(exc, 'detail', exc)}", file=sys.stderr)
+        return EXIT_USAGE
+    finally:
+        store.database.close()
+    return 0
 
 
 def load_settings(args: argparse.Namespace, fields: Sequence[str]) -> Settings:
@@ -78,6 +211,7 @@ def serve(args: argparse.Namespace) -> int:
     import uvicorn
 
     from gpu_sentinel.api.app import create_app
+    from gpu_sentinel.auth.policy import check_bind
     from gpu_sentinel.logs import setup_logging
 
     fields = [name for name in Settings.model_fields if hasattr(args, name)]
@@ -85,7 +219,10 @@ def serve(args: argparse.Namespace) -> int:
     log_file = settings.log_file
     if log_file is None and "log_file" not in settings.model_fields_set:
         log_file = settings.default_log_file
+    warnings = check_bind(settings)
     setup_logging(settings.log_level, log_file)
+    for warning in warnings:
+        logging.getLogger("gpu_sentinel").warning("!!! %s !!!", warning)
     uvicorn.run(
         create_app(settings),
         host=settings.host,
@@ -104,8 +241,15 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         if args.command == "serve":
             return serve(args)
+        if args.command == "export":
+            return export(args)
+        if args.command == "user":
+            return users(args)
     except ValidationError as exc:
         print(f"gpu-sentinel: {describe_validation_error(exc)}", file=sys.stderr)
+        return EXIT_USAGE
+    except InsecureBindError as exc:
+        print(f"gpu-sentinel: {exc}", file=sys.stderr)
         return EXIT_USAGE
     parser.error(f"unknown command {args.command!r}")
     return EXIT_USAGE

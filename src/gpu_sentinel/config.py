@@ -7,16 +7,18 @@ build their own in a line.
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
 import platformdirs
-from pydantic import AliasChoices, Field, ValidationError, field_validator, model_validator
-from pydantic_settings import BaseSettings, SettingsConfigDict
+from pydantic import AliasChoices, Field, SecretStr, ValidationError, field_validator, model_validator
+from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 APP_NAME = "gpu-sentinel"
 ENV_PREFIX = "GPU_SENTINEL_"
 
 LogLevel = Literal["debug", "info", "warning", "error", "critical"]
+MIN_SECRET_BYTES = 32
+PLACEHOLDER_SECRET_WORDS = ("changeme", "change-me", "change_me", "changethis", "placeholder", "your-secret")
 
 
 def _env(name: str, *spec_names: str) -> AliasChoices:
@@ -112,6 +114,194 @@ class Settings(BaseSettings):
         validation_alias=_env("hourly_retention_days", "HOURLY_RETENTION_DAYS"),
         description="How long 1-hour rollups are kept.",
     )
+    history_flush_interval: float = Field(
+        1.0,
+        gt=0,
+        le=60.0,
+        validation_alias=_env("history_flush_interval"),
+        description="Seconds between history commits: the most a crash of the service can lose.",
+    )
+    history_spill_max_mb: float = Field(
+        512.0,
+        ge=0,
+        validation_alias=_env("history_spill_max_mb"),
+        description="Size bound of the file that holds samples while the database is unreachable.",
+    )
+    history_retry_interval: float = Field(
+        5.0,
+        gt=0,
+        le=300.0,
+        validation_alias=_env("history_retry_interval"),
+        description="Seconds between attempts to reach the history database while it is unavailable.",
+    )
+    history_cache_ttl: float = Field(
+        2.0,
+        ge=0,
+        le=300.0,
+        validation_alias=_env("history_cache_ttl"),
+        description="Seconds a history query's answer is reused for identical queries.",
+    )
+
+    jwt_secret: SecretStr | None = Field(
+        None,
+        validation_alias=_env("jwt_secret"),
+        description="HS256 token signing secret, at least 32 bytes. Default: generated on first start and "
+        "kept in the data directory (jwt_secret, mode 0600).",
+    )
+    access_token_minutes: int = Field(
+        60,
+        ge=1,
+        le=24 * 60,
+        validation_alias=_env("access_token_minutes", "JWT_EXPIRE_MINUTES"),
+        description="Lifetime of access tokens (spec: 60 minutes).",
+    )
+    refresh_token_hours: float = Field(
+        168.0,
+        gt=0,
+        le=24 * 90,
+        validation_alias=_env("refresh_token_hours"),
+        description="Lifetime of refresh tokens, which only buy new access tokens.",
+    )
+    anonymous_read: bool | None = Field(
+        None,
+        validation_alias=_env("anonymous_read"),
+        description="Allow reads without a token. Default: on when bound to a loopback address, else off.",
+    )
+    public_metrics: bool = Field(
+        False,
+        validation_alias=_env("public_metrics"),
+        description="Serve /metrics without a token, for Prometheus scrapers.",
+    )
+    allow_insecure_bind: bool = Field(
+        False,
+        validation_alias=_env("allow_insecure_bind"),
+        description="Start even though anonymous reads are allowed on a non-loopback address.",
+    )
+    rate_limit: float = Field(
+        10.0,
+        ge=0,
+        le=1_000_000,
+        validation_alias=_env("rate_limit", "RATE_LIMIT"),
+        description="Requests per second per client address (spec: 10); 0 disables rate limiting.",
+    )
+    rate_limit_burst: int = Field(
+        20,
+        ge=1,
+        le=1_000_000,
+        validation_alias=_env("rate_limit_burst"),
+        description="Requests a client may make at once before the rate limit applies.",
+    )
+    max_body_bytes: int = Field(
+        64 * 1024,
+        ge=1024,
+        le=64 * 1024 * 1024,
+        validation_alias=_env("max_body_bytes"),
+        description="Largest request body accepted; larger ones get HTTP 413.",
+    )
+    cors_origins: Annotated[list[str], NoDecode] = Field(
+        default_factory=list,
+        validation_alias=_env("cors_origins", "CORS_ORIGINS"),
+        description="Browser origins allowed to call the API, comma-separated. Default: none (same origin).",
+    )
+    stream_heartbeat_interval: float = Field(
+        15.0,
+        gt=0,
+        le=300.0,
+        validation_alias=_env("stream_heartbeat_interval"),
+        description="Seconds of silence after which the live stream sends a heartbeat.",
+    )
+    stream_max_clients: int = Field(
+        1000,
+        ge=1,
+        le=100_000,
+        validation_alias=_env("stream_max_clients"),
+        description="Most live stream subscribers at once.",
+    )
+
+    alerts_enabled: bool = Field(
+        True, validation_alias=_env("alerts_enabled"), description="Evaluate alert rules and notify."
+    )
+    alert_rules_file: Path | None = Field(
+        None,
+        validation_alias=_env("alert_rules_file", "ALERT_RULES_FILE"),
+        description="YAML, JSON or TOML file of alert rules, channels and silences applied at start-up.",
+    )
+    alert_cooldown_minutes: float = Field(
+        5.0,
+        ge=0,
+        le=7 * 24 * 60,
+        validation_alias=_env("alert_cooldown_minutes", "ALERT_COOLDOWN_MINUTES"),
+        description="Least time between two firing notifications of the same alert (spec: 5).",
+    )
+    alert_repeat_interval_minutes: float = Field(
+        240.0,
+        ge=0,
+        le=30 * 24 * 60,
+        validation_alias=_env("alert_repeat_interval_minutes", "ALERT_REPEAT_INTERVAL_MINUTES"),
+        description="Re-notify a still-firing, unacknowledged alert this often; 0 never repeats.",
+    )
+    alert_history_retention_days: float = Field(
+        90.0,
+        gt=0,
+        le=3650,
+        validation_alias=_env("alert_history_retention_days", "ALERT_HISTORY_RETENTION_DAYS"),
+        description="How long alert transitions and delivery records are kept.",
+    )
+    alert_retry_initial_s: float = Field(
+        2.0,
+        gt=0,
+        le=3600,
+        validation_alias=_env("alert_retry_initial_s"),
+        description="First retry delay of a failed notification; doubles per attempt, with jitter.",
+    )
+    alert_retry_max_s: float = Field(
+        300.0,
+        gt=0,
+        le=86400,
+        validation_alias=_env("alert_retry_max_s"),
+        description="Longest delay between two attempts of a notification.",
+    )
+    alert_delivery_max_age_hours: float = Field(
+        24.0,
+        gt=0,
+        le=24 * 30,
+        validation_alias=_env("alert_delivery_max_age_hours"),
+        description="A notification still undelivered after this long is given up and marked failed.",
+    )
+    alert_watchdog_interval_s: float = Field(
+        1.0,
+        gt=0,
+        le=60,
+        validation_alias=_env("alert_watchdog_interval_s"),
+        description="How often the sampler-stalled watchdog runs, independent of snapshots.",
+    )
+
+    @field_validator("jwt_secret")
+    @classmethod
+    def _strong_secret(cls, value: SecretStr | None) -> SecretStr | None:
+        if value is None:
+            return None
+        secret = value.get_secret_value()
+        if len(secret.encode()) < MIN_SECRET_BYTES:
+            raise ValueError(
+                f"must be at least {MIN_SECRET_BYTES} bytes; generate one with "
+                "'python -c \"import secrets; print(secrets.token_urlsafe(48))\"' or leave it unset"
+            )
+        if any(word in secret.lower() for word in PLACEHOLDER_SECRET_WORDS):
+            raise ValueError("is a placeholder; set a random secret or leave it unset")
+        return value
+
+    @field_validator("cors_origins", mode="before")
+    @classmethod
+    def _split_origins(cls, value: Any) -> Any:
+        origins = [o.strip() for o in value.split(",")] if isinstance(value, str) else value
+        if not isinstance(origins, list):
+            return origins
+        origins = [o.rstrip("/") for o in origins if o]
+        for origin in origins:
+            if origin == "*" or "://" not in origin:
+                raise ValueError(f"{origin!r} is not an origin like https://dash.example.com; '*' is refused")
+        return origins
 
     @field_validator("log_level", mode="before")
     @classmethod
@@ -158,7 +348,8 @@ def describe_validation_error(error: ValidationError) -> str:
         location = [str(part) for part in problem["loc"]]
         setting = env_name(location[0]) if location else "settings"
         given = problem.get("input")
-        given_text = "" if given is None or isinstance(given, dict) else f" (got {given!r})"
+        hidden = setting == env_name("jwt_secret")
+        given_text = "" if given is None or hidden or isinstance(given, dict) else f" (got {given!r})"
         message = problem["msg"].removeprefix("Value error, ")
         lines.append(f"invalid setting {setting}: {message}{given_text}")
     return "; ".join(lines)

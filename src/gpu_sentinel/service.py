@@ -6,11 +6,16 @@ The API, the CLI and tests all make a ``Service``; the FastAPI app only holds on
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
 
+from gpu_sentinel.alerts import AlertManager
+from gpu_sentinel.auth import Auth
 from gpu_sentinel.collectors.base import GPUSource, NoGPUSource
 from gpu_sentinel.collectors.host import HostCollector
 from gpu_sentinel.config import Settings
 from gpu_sentinel.sampler import HostSource, Sampler
+from gpu_sentinel.store import HistoryStore
+from gpu_sentinel.stream import StreamHub
 
 log = logging.getLogger(__name__)
 
@@ -47,12 +52,32 @@ class Service:
             interval_s=settings.gpu_poll_interval,
             slow_interval_s=settings.slow_poll_interval,
         )
+        self.store = HistoryStore.from_settings(settings)
+        self._unsubscribe_store: Callable[[], None] | None = None
+        self.auth = Auth(settings)
+        self.stream = StreamHub(
+            lambda: self.sampler.latest,
+            sampler_interval_s=settings.gpu_poll_interval,
+            heartbeat_s=settings.stream_heartbeat_interval,
+            max_clients=settings.stream_max_clients,
+        )
+        self._unsubscribe_stream: Callable[[], None] | None = None
+        self.alerts = AlertManager.from_settings(settings) if settings.alerts_enabled else None
+        self._unsubscribe_alerts: Callable[[], None] | None = None
         self._started = False
 
     def start(self) -> None:
         if self._started:
             return
         self._started = True
+        self.store.start()
+        self.auth.start()
+        self._unsubscribe_store = self.sampler.subscribe(self.store.ingest)
+        self._unsubscribe_stream = self.sampler.subscribe(self.stream.on_snapshot)
+        if self.alerts is not None:
+            self.alerts.set_event_publisher(self.stream.publish_event)
+            self.alerts.start()
+            self._unsubscribe_alerts = self.sampler.subscribe(self.alerts.ingest)
         self.sampler.start()
         log.info(
             "sampling every %.3g s (slow metrics every %.3g s); GPUs: %s",
@@ -65,5 +90,15 @@ class Service:
         if not self._started:
             return
         self._started = False
+        self.stream.close()
+        if self._unsubscribe_stream is not None:
+            self._unsubscribe_stream()
         self.sampler.stop()
         self.sampler.gpus.close()
+        if self._unsubscribe_store is not None:
+            self._unsubscribe_store()
+        if self._unsubscribe_alerts is not None:
+            self._unsubscribe_alerts()
+        if self.alerts is not None:
+            self.alerts.stop()
+        self.store.close()

@@ -11,7 +11,8 @@ from fastapi import FastAPI
 from gpu_sentinel import __version__
 from gpu_sentinel.api.errors import install_error_handlers
 from gpu_sentinel.api.response_cache import SnapshotResponseCache
-from gpu_sentinel.api.routes import health, metrics, system
+from gpu_sentinel.api.routes import alerts, auth, health, history, metrics, stream, system, users
+from gpu_sentinel.api.security import install_security
 from gpu_sentinel.api.spa import mount_spa
 from gpu_sentinel.config import Settings
 from gpu_sentinel.service import Service
@@ -44,8 +45,14 @@ def create_app(settings: Settings, *, service: Service | None = None) -> FastAPI
     app.add_middleware(
         SnapshotResponseCache, latest=lambda: service.sampler.latest, prefix=system.router.prefix + "/"
     )
+    install_security(app, settings, service.auth)
     app.include_router(system.router)
     app.include_router(health.router)
     app.include_router(metrics.router)
+    app.include_router(history.router)
+    app.include_router(auth.router)
+    app.include_router(users.router)
+    app.include_router(stream.router)
+    app.include_router(alerts.router)
     mount_spa(app)  # the router's fallback: safe wherever later routers are added
     return app
