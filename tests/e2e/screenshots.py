@@ -9,12 +9,16 @@ from __future__ import annotations
 
 import argparse
 import json
+import tempfile
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
+import httpx
+
 from tests.e2e.conftest import VIEWPORT, launch_chromium
+from tests.e2e.test_live_and_alerts import ADMIN, ADMIN_PASSWORD, add_admin
 from tests.server import running_server
 
 SHOTS = [
@@ -24,6 +28,14 @@ SHOTS = [
     ("dashboard-compare-dark.png", "compare", "dark", "/"),
     ("dashboard-compare-light.png", "compare", "light", "/"),
     ("usage-dark.png", "single", "dark", "/usage"),
+    ("alerts-dark.png", "single", "dark", "/alerts"),
+]
+# Rules that make the alerts page show what it does: one firing on every GPU, one still quiet.
+DEMO_RULES = [
+    {"id": "gpu-warm", "name": "GPU warm", "metric": "gpu.temperature_c", "condition": ">", "threshold": 30,
+     "clear_threshold": 28, "for": "10s", "severity": "warning"},
+    {"id": "host-busy", "name": "Host CPU busy", "metric": "host.cpu_pct", "condition": ">=", "threshold": 95,
+     "for": "5m", "severity": "info", "enabled": False},
 ]
 
 
@@ -32,9 +44,31 @@ def server(url: str | None, warmup_s: float) -> Iterator[str]:
     if url:
         yield url
         return
-    with running_server(["--simulate", "4", "--seed", "11"]) as started:
-        time.sleep(warmup_s)
-        yield started
+    with tempfile.TemporaryDirectory() as data_dir:
+        add_admin(Path(data_dir))
+        with running_server(["--simulate", "4", "--seed", "11", "--data-dir", data_dir]) as started:
+            session = sign_in(started)
+            for rule in DEMO_RULES:
+                headers = {"Authorization": f"Bearer {session['accessToken']}"}
+                httpx.post(f"{started}/api/v1/alerts/rules", json=rule, headers=headers).raise_for_status()
+            time.sleep(warmup_s)
+            yield started
+
+
+def sign_in(url: str) -> dict[str, object]:
+    """Tokens in the shape the dashboard keeps them (web/src/auth/session.ts)."""
+    response = httpx.post(f"{url}/api/v1/auth/login", json={"username": ADMIN, "password": ADMIN_PASSWORD})
+    response.raise_for_status()
+    body = response.json()
+    now_ms = time.time() * 1000
+    return {
+        "accessToken": body["access_token"],
+        "refreshToken": body["refresh_token"],
+        "accessExpiresAt": now_ms + body["expires_in"] * 1000,
+        "refreshExpiresAt": now_ms + body["refresh_expires_in"] * 1000,
+        "username": body["username"],
+        "role": body["role"],
+    }
 
 
 def main() -> None:
@@ -53,6 +87,9 @@ def main() -> None:
                 page.add_init_script(
                     f"localStorage.setItem('gpu-sentinel.settings', {json.dumps(json.dumps(settings))})"
                 )
+                if path == "/alerts" and not args.url:
+                    session = json.dumps(json.dumps(sign_in(url)))
+                    page.add_init_script(f"localStorage.setItem('gpu-sentinel.session', {session})")
                 page.goto(url + path)
                 page.wait_for_timeout(6000)
                 page.screenshot(path=str(args.out / name), full_page=True)

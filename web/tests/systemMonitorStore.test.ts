@@ -35,7 +35,7 @@ describe('systemMonitorStore', () => {
 
   it('loads metrics on start and polls at the chosen interval', async () => {
     const api = fakeApi();
-    const store = createSystemMonitorStore({ api, storage: memoryStorage(), history: new LiveHistory() });
+    const store = createSystemMonitorStore({ api, storage: memoryStorage(), history: new LiveHistory(), streamEnabled: false });
     store.getState().startPolling(1000);
     await flush();
     expect(store.getState().gpuMetrics?.gpu_id).toBe(0);
@@ -49,7 +49,7 @@ describe('systemMonitorStore', () => {
   it('counts consecutive errors and stops polling after five', async () => {
     const api = fakeApi();
     api.failWith = new ApiError('Cannot reach the GPU Sentinel server', null);
-    const store = createSystemMonitorStore({ api, storage: memoryStorage(), history: new LiveHistory() });
+    const store = createSystemMonitorStore({ api, storage: memoryStorage(), history: new LiveHistory(), streamEnabled: false });
     store.getState().startPolling(500);
     await flush();
     expect(store.getState().consecutiveErrors).toBe(1);
@@ -63,7 +63,7 @@ describe('systemMonitorStore', () => {
   it('retryConnection resets the counter and recovers when the server is back', async () => {
     const api = fakeApi();
     api.failWith = new ApiError('Server error', 500);
-    const store = createSystemMonitorStore({ api, storage: memoryStorage(), history: new LiveHistory() });
+    const store = createSystemMonitorStore({ api, storage: memoryStorage(), history: new LiveHistory(), streamEnabled: false });
     store.getState().startPolling(500);
     await vi.advanceTimersByTimeAsync(500 * 10);
     expect(store.getState().isPolling).toBe(false);
@@ -82,7 +82,7 @@ describe('systemMonitorStore', () => {
 
   it('a success in between resets the error count', async () => {
     const api = fakeApi();
-    const store = createSystemMonitorStore({ api, storage: memoryStorage(), history: new LiveHistory() });
+    const store = createSystemMonitorStore({ api, storage: memoryStorage(), history: new LiveHistory(), streamEnabled: false });
     api.failWith = new ApiError('down', 503);
     store.getState().startPolling(1000);
     await vi.advanceTimersByTimeAsync(2000);
@@ -98,7 +98,7 @@ describe('systemMonitorStore', () => {
   it('persists view mode, selected GPU, interval, theme and time range, and nothing else', async () => {
     const storage = memoryStorage();
     const api = fakeApi();
-    const store = createSystemMonitorStore({ api, storage, history: new LiveHistory() });
+    const store = createSystemMonitorStore({ api, storage, history: new LiveHistory(), streamEnabled: false });
     store.getState().setViewMode('compare');
     store.getState().setSelectedGPU(1);
     store.getState().setUpdateInterval(2000);
@@ -113,7 +113,7 @@ describe('systemMonitorStore', () => {
       timeRange: '6h',
     });
 
-    const reloaded = createSystemMonitorStore({ api, storage, history: new LiveHistory() });
+    const reloaded = createSystemMonitorStore({ api, storage, history: new LiveHistory(), streamEnabled: false });
     expect(reloaded.getState().viewMode).toBe('compare');
     expect(reloaded.getState().selectedGPU).toBe(1);
     expect(reloaded.getState().updateInterval).toBe(2000);
@@ -123,7 +123,7 @@ describe('systemMonitorStore', () => {
 
   it('falls back to the first GPU when the persisted one no longer exists', async () => {
     const api = fakeApi();
-    const store = createSystemMonitorStore({ api, storage: memoryStorage(), history: new LiveHistory() });
+    const store = createSystemMonitorStore({ api, storage: memoryStorage(), history: new LiveHistory(), streamEnabled: false });
     store.setState({ selectedGPU: 7, gpuList: makeResponse(0, 2).gpu_list });
     await store.getState().fetchAllMetrics();
     expect(api.calls).toEqual([0]);
@@ -139,7 +139,7 @@ describe('systemMonitorStore', () => {
           release = () => resolve(makeResponse(gpuId));
         }),
     );
-    const store = createSystemMonitorStore({ api, storage: memoryStorage(), history: new LiveHistory() });
+    const store = createSystemMonitorStore({ api, storage: memoryStorage(), history: new LiveHistory(), streamEnabled: false });
     const pending = store.getState().fetchAllMetrics();
     store.setState({ selectedGPU: 1 });
     release?.();
@@ -150,7 +150,7 @@ describe('systemMonitorStore', () => {
   it('fetches every GPU in compare mode and records them all in the history', async () => {
     const api = fakeApi();
     const history = new LiveHistory();
-    const store = createSystemMonitorStore({ api, storage: memoryStorage(), history });
+    const store = createSystemMonitorStore({ api, storage: memoryStorage(), history, streamEnabled: false });
     store.getState().setViewMode('compare');
     await store.getState().fetchAllMetrics();
     expect(api.getAllGPUs).toHaveBeenCalled();
@@ -163,7 +163,7 @@ describe('systemMonitorStore', () => {
     api.getAllGPUs = vi.fn(async () => {
       throw new ApiError('GPU monitoring not available on this system', 503);
     });
-    const store = createSystemMonitorStore({ api, storage: memoryStorage(), history: new LiveHistory() });
+    const store = createSystemMonitorStore({ api, storage: memoryStorage(), history: new LiveHistory(), streamEnabled: false });
     await store.getState().fetchAllGPUs();
     expect(store.getState().compactError).toBe(false);
     expect(store.getState().allGPUs).toEqual([]);
@@ -172,5 +172,47 @@ describe('systemMonitorStore', () => {
     });
     await store.getState().fetchAllGPUs();
     expect(store.getState().compactError).toBe(true);
+  });
+
+  it('takes live values from the stream in the same shape as polling, with the token in the URL', async () => {
+    const api = fakeApi();
+    const sockets: { url: string; onopen?: () => void; onmessage?: (event: { data: string }) => void; close: () => void }[] = [];
+    const store = createSystemMonitorStore({
+      api,
+      storage: memoryStorage(),
+      history: new LiveHistory(),
+      streamEnabled: true,
+      token: () => 'tok',
+      createSocket: (url) => {
+        const socket = { url, close: () => undefined };
+        sockets.push(socket);
+        return socket as unknown as WebSocket;
+      },
+    });
+    store.getState().startPolling(500);
+    await flush();
+    expect(sockets[0]?.url).toMatch(/\/api\/v1\/stream\?rate=2&token=tok$/);
+    sockets[0]?.onopen?.();
+    expect(store.getState().transport).toBe('stream');
+    const frame = {
+      type: 'snapshot',
+      seq: 1,
+      timestamp: 1_700_000_002,
+      gpu_available: true,
+      gpus: [makeGPU(0, { temperature: 41 }), makeGPU(1, { temperature: 77 })],
+      gpu_processes: [{ pid: 5, process_name: 'job', gpu_memory_mb: 1, cpu_percent: 1, gpu_id: 1 }],
+      system_metrics: makeResponse().system_metrics,
+    };
+    sockets[0]?.onmessage?.({ data: JSON.stringify(frame) });
+    expect(store.getState().gpuMetrics?.temperature).toBe(41);
+    expect(store.getState().allGPUs).toHaveLength(2);
+    expect(store.getState().storageInfo).toHaveLength(1); // from the first poll, which frames cannot carry
+    expect(store.getState().snapshotTime).toBe(1_700_000_002_000);
+
+    // Switching GPU shows the new one's values from the last frame at once.
+    store.getState().setSelectedGPU(1);
+    expect(store.getState().gpuMetrics?.temperature).toBe(77);
+    expect(store.getState().gpuProcesses.map((process) => process.pid)).toEqual([5]);
+    store.getState().stopPolling();
   });
 });

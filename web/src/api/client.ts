@@ -47,7 +47,54 @@ async function errorFromResponse(response: Response): Promise<ApiError> {
   return new ApiError(message, response.status, typeof body.error === 'string' ? body.error : null);
 }
 
+/**
+ * How requests authenticate. The session module installs it; until then requests go out anonymous.
+ * `recover` is asked once per request after a 401 that carried a token: it refreshes the token and says
+ * whether to retry.
+ */
+export interface AuthHooks {
+  token: () => string | null;
+  recover: () => Promise<boolean>;
+  /** A request was refused for want of a (valid) token, after any recovery. */
+  unauthorized: () => void;
+}
+
+let authHooks: AuthHooks | null = null;
+
+export function setAuthHooks(hooks: AuthHooks | null): void {
+  authHooks = hooks;
+}
+
+export function currentToken(): string | null {
+  return authHooks?.token() ?? null;
+}
+
+/** Login and refresh carry their own credentials: a 401 there means wrong credentials, not a stale token. */
+function isCredentialExchange(path: string): boolean {
+  return path.startsWith('/auth/login') || path.startsWith('/auth/refresh') || path.startsWith('/auth/token');
+}
+
 export async function request(path: string, init: RequestInit = {}): Promise<Response> {
+  if (isCredentialExchange(path)) return send(path, init, null);
+  const token = currentToken();
+  try {
+    return await send(path, init, token);
+  } catch (error) {
+    if (!(error instanceof ApiError) || error.status !== 401 || !authHooks) throw error;
+    if (token && (await authHooks.recover())) {
+      try {
+        return await send(path, init, currentToken());
+      } catch (retryError) {
+        if (retryError instanceof ApiError && retryError.status === 401) authHooks?.unauthorized();
+        throw retryError;
+      }
+    }
+    authHooks.unauthorized();
+    throw error;
+  }
+}
+
+async function send(path: string, init: RequestInit, token: string | null): Promise<Response> {
   const controller = new AbortController();
   const timer = setTimeout(() => controller.abort(), REQUEST_TIMEOUT_MS);
   const external = init.signal;
@@ -56,7 +103,11 @@ export async function request(path: string, init: RequestInit = {}): Promise<Res
     const response = await fetch(`${API_BASE}${path}`, {
       ...init,
       signal: controller.signal,
-      headers: { Accept: 'application/json', ...(init.headers ?? {}) },
+      headers: {
+        Accept: 'application/json',
+        ...(token ? { Authorization: `Bearer ${token}` } : {}),
+        ...(init.headers ?? {}),
+      },
       cache: 'no-store',
     });
     if (!response.ok) throw await errorFromResponse(response);
@@ -77,5 +128,15 @@ export async function request(path: string, init: RequestInit = {}): Promise<Res
 
 export async function getJson<T>(path: string, init?: RequestInit): Promise<T> {
   const response = await request(path, init);
+  return (await response.json()) as T;
+}
+
+/** A JSON body with any method; 204 answers resolve to undefined. */
+export async function sendJson<T>(method: string, path: string, body?: unknown): Promise<T> {
+  const response = await request(path, {
+    method,
+    ...(body === undefined ? {} : { body: JSON.stringify(body), headers: { 'Content-Type': 'application/json' } }),
+  });
+  if (response.status === 204) return undefined as T;
   return (await response.json()) as T;
 }

@@ -5,9 +5,10 @@
  */
 import { create, type StoreApi, type UseBoundStore } from 'zustand';
 import { createJSONStorage, persist, type StateStorage } from 'zustand/middleware';
-import { ApiError } from '../api/client';
+import { ApiError, currentToken } from '../api/client';
 import { systemApi } from '../api/system';
-import { LiveSource, type Transport } from '../stream/liveSource';
+import { emitAlertEvent } from '../stream/alertEvents';
+import { LiveSource, streamUrl, type SnapshotFrame, type Transport } from '../stream/liveSource';
 import { classifyError, errorMessage } from '../utils/errors';
 import { liveHistory as defaultHistory, type LiveHistory } from './liveHistory';
 import type {
@@ -86,6 +87,11 @@ export interface SystemMonitorState {
   startCompactPolling: () => void;
   stopCompactPolling: () => void;
   applyMonitoringData: (response: MonitoringDataResponse, allGPUs?: GPUMetrics[]) => void;
+  applyStreamFrame: (frame: SnapshotFrame) => void;
+  /** While streaming: refresh what frames lack (GPU list, storage) without touching the live values. */
+  fetchStaticData: () => Promise<void>;
+  /** The token changed: the stream must reconnect with the new one. */
+  reconnectStream: () => void;
 }
 
 export type PersistedSettings = Pick<
@@ -102,6 +108,42 @@ interface StoreDeps {
   now?: () => number;
   streamEnabled?: boolean;
   createSocket?: (url: string) => WebSocket;
+  token?: () => string | null;
+}
+
+interface StaticData {
+  gpuList: GPUInfo[];
+  storageInfo: StorageInfo[];
+  gpuStatus?: string;
+}
+
+/** A stream frame in the shape polling gets from `/system/monitoring/all`, for one selected GPU. */
+export function frameToMonitoringData(
+  frame: SnapshotFrame,
+  selectedGPU: number,
+  previous: StaticData & { systemMetrics: SystemMetrics | null; gpuProcesses: GPUProcess[] },
+): MonitoringDataResponse | null {
+  const system = frame.system_metrics ?? previous.systemMetrics;
+  if (!system) return null;
+  const gpu = frame.gpus.find((candidate) => candidate.gpu_id === selectedGPU) ?? frame.gpus[0] ?? null;
+  const processes = frame.gpu_processes
+    ? frame.gpu_processes.filter((process) => process.gpu_id === undefined || process.gpu_id === gpu?.gpu_id)
+    : previous.gpuProcesses;
+  return {
+    gpu_available: frame.gpu_available,
+    ...(previous.gpuStatus ? { gpu_status: previous.gpuStatus } : {}),
+    gpu_list: previous.gpuList,
+    gpu_metrics: gpu,
+    system_metrics: system,
+    gpu_processes: processes,
+    storage: previous.storageInfo,
+    timestamp: frame.timestamp,
+  };
+}
+
+/** Frames per second to ask the stream for: one per update interval. */
+export function streamRateHz(intervalMs: number): number {
+  return Math.round((1000 / intervalMs) * 100) / 100;
 }
 
 function preferredTheme(): Theme {
@@ -122,6 +164,10 @@ export function createSystemMonitorStore(deps: StoreDeps = {}): UseBoundStore<St
   let inFlight = false;
   let compactInFlight = false;
   let requestSeq = 0;
+  let staticInFlight = false;
+  let lastFrame: SnapshotFrame | null = null;
+  let gpuStatus: string | undefined;
+  const token = deps.token ?? currentToken;
 
   return create<SystemMonitorState>()(
     persist(
@@ -155,6 +201,7 @@ export function createSystemMonitorStore(deps: StoreDeps = {}): UseBoundStore<St
           // Client time, not the server's: every series in the history must share one clock.
           const gpus = allGPUs ?? (response.gpu_metrics ? [response.gpu_metrics] : []);
           history.record(now(), response.system_metrics, gpus);
+          gpuStatus = response.gpu_status;
           set({
             gpuAvailable: response.gpu_available,
             gpuList: response.gpu_list,
@@ -173,6 +220,37 @@ export function createSystemMonitorStore(deps: StoreDeps = {}): UseBoundStore<St
             isRetrying: false,
           });
         },
+
+        applyStreamFrame: (frame) => {
+          lastFrame = frame;
+          const state = get();
+          const gpuId =
+            state.gpuList.length > 0 && !state.gpuList.some((gpu) => gpu.id === state.selectedGPU)
+              ? (state.gpuList[0]?.id ?? 0)
+              : state.selectedGPU;
+          const data = frameToMonitoringData(frame, gpuId, { ...state, gpuStatus });
+          if (!data) return;
+          if (gpuId !== state.selectedGPU) set({ selectedGPU: gpuId });
+          get().applyMonitoringData(data, frame.gpus);
+          // The first frame can beat the first poll: fetch the GPU list and storage it cannot carry.
+          if (frame.gpu_available && state.gpuList.length === 0 && !inFlight) void get().fetchStaticData();
+        },
+
+        fetchStaticData: async () => {
+          if (staticInFlight) return;
+          staticInFlight = true;
+          try {
+            const response = await api.getAllMonitoringData(get().selectedGPU);
+            gpuStatus = response.gpu_status;
+            set({ gpuList: response.gpu_list, storageInfo: response.storage });
+          } catch {
+            // The stream carries the live values; a missed side poll only delays the GPU list and storage.
+          } finally {
+            staticInFlight = false;
+          }
+        },
+
+        reconnectStream: () => liveSource?.reconnect(),
 
         fetchAllMetrics: async () => {
           // A slow server must not pile requests up behind each other.
@@ -232,8 +310,9 @@ export function createSystemMonitorStore(deps: StoreDeps = {}): UseBoundStore<St
           requestSeq += 1; // drop answers for the previous GPU
           inFlight = false;
           set({ selectedGPU: gpuId });
+          // The stream sends every GPU: the last frame already holds the new one's values.
+          if (get().transport === 'stream' && lastFrame) get().applyStreamFrame(lastFrame);
           if (get().isPolling) void get().fetchAllMetrics();
-          liveSource?.reconnect();
         },
 
         setViewMode: (viewMode) => {
@@ -255,9 +334,11 @@ export function createSystemMonitorStore(deps: StoreDeps = {}): UseBoundStore<St
           liveSource = new LiveSource({
             intervalMs: interval,
             poll: () => void get().fetchAllMetrics(),
-            onUpdate: ({ data, allGPUs }) => get().applyMonitoringData(data, allGPUs),
+            sidePoll: () => void get().fetchStaticData(),
+            onSnapshot: (frame) => get().applyStreamFrame(frame),
+            onAlert: emitAlertEvent,
             onTransport: (transport) => set({ transport }),
-            gpuId: () => get().selectedGPU,
+            url: (withRate) => streamUrl({ token: token(), rateHz: withRate ? streamRateHz(interval) : null }),
             ...(deps.streamEnabled !== undefined ? { streamEnabled: deps.streamEnabled } : {}),
             ...(deps.createSocket ? { createSocket: deps.createSocket } : {}),
           });

@@ -1,4 +1,4 @@
-import { useCallback, useEffect, useMemo, useState } from 'react';
+import { useCallback, useMemo, useState } from 'react';
 import { historyApi } from '../../api/history';
 import { useHistoricalData } from '../../hooks/useHistoricalData';
 import { MAX_CONSECUTIVE_ERRORS, useSystemMonitorStore } from '../../stores/systemMonitorStore';
@@ -17,7 +17,7 @@ import { StoragePanel } from './StoragePanel';
 import { SystemResourcesPanel } from './SystemResourcesPanel';
 import { ViewModeToggle } from './ViewModeToggle';
 
-/** The System Monitor page (spec 003 §2.3): polls while mounted. */
+/** The System Monitor page (spec 003 §2.3); the app keeps its data live (see App.tsx). */
 export function SystemMonitor() {
   const store = useSystemMonitorStore;
   const gpuAvailable = store((state) => state.gpuAvailable);
@@ -44,8 +44,6 @@ export function SystemMonitor() {
   const actions = useMemo(() => {
     const state = store.getState();
     return {
-      startPolling: state.startPolling,
-      stopPolling: state.stopPolling,
       retryConnection: state.retryConnection,
       setSelectedGPU: state.setSelectedGPU,
       setViewMode: state.setViewMode,
@@ -54,11 +52,6 @@ export function SystemMonitor() {
     };
   }, [store]);
   const [settingsOpen, setSettingsOpen] = useState(false);
-
-  useEffect(() => {
-    actions.startPolling(store.getState().updateInterval);
-    return () => actions.stopPolling();
-  }, [actions, store]);
 
   const chartGpuIds = useMemo(
     () => (viewMode === 'compare' ? gpuList.map((gpu) => gpu.id) : gpuAvailable ? [selectedGPU] : []),

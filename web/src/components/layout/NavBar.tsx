@@ -1,10 +1,13 @@
 import { useSystemMonitorStore } from '../../stores/systemMonitorStore';
+import { SessionControls } from '../auth/SessionControls';
 import { CompactGPUStatus } from '../SystemMonitor/CompactGPUStatus';
 import { Link } from './router';
 
 export interface NavItem {
   path: string;
   label: string;
+  /** A count shown next to the label (firing alerts); hidden at 0. */
+  badge?: number;
 }
 
 export function NavBar({ items, currentPath }: { items: NavItem[]; currentPath: string }) {
@@ -28,11 +31,17 @@ export function NavBar({ items, currentPath }: { items: NavItem[]; currentPath: 
             aria-current={currentPath === item.path ? 'page' : undefined}
           >
             {item.label}
+            {item.badge ? (
+              <span className="nav-badge" data-testid="nav-badge" aria-label={`${item.badge} firing`}>
+                {item.badge}
+              </span>
+            ) : null}
           </Link>
         ))}
       </div>
       <span className="nav-spacer" />
       <CompactGPUStatus />
+      <SessionControls />
       <button
         type="button"
         className="btn btn-small"

@@ -1,0 +1,108 @@
+/**
+ * What the whole app knows about alerts: the active ones (for the navigation badge), the toasts raised
+ * by live alert events, and whether the user opted into browser notifications.
+ */
+import { create } from 'zustand';
+import { alertsApi } from '../api/alerts';
+import { errorMessage } from '../utils/errors';
+import type { AlertEvent } from '../stream/liveSource';
+import type { ActiveAlert } from '../types/alerts';
+
+export const NOTIFICATIONS_KEY = 'gpu-sentinel.notifications';
+const TOAST_LIFETIME_MS = 8_000;
+const MAX_TOASTS = 4;
+
+export interface Toast {
+  id: number;
+  status: 'firing' | 'resolved';
+  severity: AlertEvent['severity'];
+  title: string;
+  body: string;
+}
+
+export interface AlertsState {
+  active: ActiveAlert[];
+  /** Null until loaded; false when alerting is off or unreachable (the nav item still shows). */
+  activeError: string | null;
+  toasts: Toast[];
+  notificationsEnabled: boolean;
+  refreshActive: () => Promise<void>;
+  handleEvent: (event: AlertEvent) => void;
+  dismissToast: (id: number) => void;
+  setNotificationsEnabled: (enabled: boolean) => Promise<void>;
+}
+
+function notificationsSupported(): boolean {
+  return typeof window !== 'undefined' && 'Notification' in window;
+}
+
+function storedOptIn(): boolean {
+  try {
+    return localStorage.getItem(NOTIFICATIONS_KEY) === 'on' && notificationsSupported() && Notification.permission === 'granted';
+  } catch {
+    return false;
+  }
+}
+
+/** Only transitions a person cares about: pending and quietly cleared pendings stay in the history. */
+export function isNotifiable(event: AlertEvent): boolean {
+  return event.kind === 'firing' || event.kind === 'resolved';
+}
+
+export function toastFor(event: AlertEvent, id: number): Toast {
+  const name = event.rule?.name ?? event.alert_id;
+  const where = event.instance === 'host' ? 'host' : event.instance?.replace(/^gpu/, 'GPU ') ?? '';
+  return {
+    id,
+    status: event.status,
+    severity: event.severity,
+    title: `${event.status === 'firing' ? 'Firing' : 'Resolved'}: ${name}${where ? ` on ${where}` : ''}`,
+    body: event.summary,
+  };
+}
+
+let nextToastId = 1;
+
+export const useAlertsStore = create<AlertsState>()((set, get) => ({
+  active: [],
+  activeError: null,
+  toasts: [],
+  notificationsEnabled: storedOptIn(),
+
+  refreshActive: async () => {
+    try {
+      set({ active: await alertsApi.active(), activeError: null });
+    } catch (error) {
+      set({ activeError: errorMessage(error) });
+    }
+  },
+
+  handleEvent: (event) => {
+    if (!isNotifiable(event)) return;
+    const toast = toastFor(event, nextToastId++);
+    set({ toasts: [...get().toasts, toast].slice(-MAX_TOASTS) });
+    setTimeout(() => get().dismissToast(toast.id), TOAST_LIFETIME_MS);
+    if (get().notificationsEnabled && notificationsSupported() && Notification.permission === 'granted') {
+      // The tag makes a resolved notification replace the firing one for the same alert.
+      new Notification(toast.title, { body: toast.body, tag: event.alert_id });
+    }
+    void get().refreshActive();
+  },
+
+  dismissToast: (id) => set({ toasts: get().toasts.filter((toast) => toast.id !== id) }),
+
+  setNotificationsEnabled: async (enabled) => {
+    let granted = enabled;
+    if (enabled) {
+      granted =
+        notificationsSupported() &&
+        (Notification.permission === 'granted' || (await Notification.requestPermission()) === 'granted');
+    }
+    localStorage.setItem(NOTIFICATIONS_KEY, granted ? 'on' : 'off');
+    set({ notificationsEnabled: granted });
+  },
+}));
+
+export function firingCount(alerts: ActiveAlert[]): number {
+  return alerts.filter((alert) => alert.state === 'firing').length;
+}
