@@ -231,6 +231,9 @@ def serve(args: argparse.Namespace) -> int:
         log_level=settings.log_level,
         access_log=args.access_log,
         server_header=False,
+        # Each stream frame is rendered once for every subscriber; compressing it per connection would
+        # cost more CPU than the few kilobytes a frame saves.
+        ws_per_message_deflate=False,
     )
     return 0
 
