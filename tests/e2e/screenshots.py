@@ -32,10 +32,26 @@ SHOTS = [
 ]
 # Rules that make the alerts page show what it does: one firing on every GPU, one still quiet.
 DEMO_RULES = [
-    {"id": "gpu-warm", "name": "GPU warm", "metric": "gpu.temperature_c", "condition": ">", "threshold": 30,
-     "clear_threshold": 28, "for": "10s", "severity": "warning"},
-    {"id": "host-busy", "name": "Host CPU busy", "metric": "host.cpu_pct", "condition": ">=", "threshold": 95,
-     "for": "5m", "severity": "info", "enabled": False},
+    {
+        "id": "gpu-warm",
+        "name": "GPU warm",
+        "metric": "gpu.temperature_c",
+        "condition": ">",
+        "threshold": 30,
+        "clear_threshold": 28,
+        "for": "10s",
+        "severity": "warning",
+    },
+    {
+        "id": "host-busy",
+        "name": "Host CPU busy",
+        "metric": "host.cpu_pct",
+        "condition": ">=",
+        "threshold": 95,
+        "for": "5m",
+        "severity": "info",
+        "enabled": False,
+    },
 ]
 
 

@@ -26,7 +26,17 @@ ADMIN_PASSWORD = "correct horse battery"
 def add_admin(data_dir: Path) -> None:
     """The documented way to create a user: ``gpu-sentinel user add ... --password-stdin``."""
     subprocess.run(
-        [*sentinel_command(), "user", "add", ADMIN, "--role", "admin", "--password-stdin", "--data-dir", str(data_dir)],
+        [
+            *sentinel_command(),
+            "user",
+            "add",
+            ADMIN,
+            "--role",
+            "admin",
+            "--password-stdin",
+            "--data-dir",
+            str(data_dir),
+        ],
         input=ADMIN_PASSWORD + "\n",
         text=True,
         check=True,
@@ -142,8 +152,15 @@ def test_a_firing_rule_shows_as_an_active_alert_with_a_toast_and_badge(page: Pag
     response = httpx.post(
         f"{admin_server}/api/v1/alerts/rules",
         headers={"Authorization": f"Bearer {token}"},
-        json={"id": "always-warm", "name": "Always warm", "metric": "gpu.temperature_c",
-              "condition": ">", "threshold": 0, "for": 0, "severity": "warning"},
+        json={
+            "id": "always-warm",
+            "name": "Always warm",
+            "metric": "gpu.temperature_c",
+            "condition": ">",
+            "threshold": 0,
+            "for": 0,
+            "severity": "warning",
+        },
     )
     assert response.status_code == 201, response.text
     # The stream's alert event raises a toast; the active list and the badge follow.
