@@ -215,10 +215,16 @@ class NvmlGPUs:
             device.lost = True
         return device
 
-    def _read_info(self, device: _Device, driver: str | None, cuda_version: str | None) -> GPUInfo:
+    def _reader(self, device: _Device) -> Callable[..., Any]:
+        """``read(name, *args)`` calls ``pynvml.<name>(handle, *args)`` for this device via the helper."""
+
         def read(name: str, *args: Any) -> Any:
             return self._calls.call(device.unsupported, name, device.handle, *args)
 
+        return read
+
+    def _read_info(self, device: _Device, driver: str | None, cuda_version: str | None) -> GPUInfo:
+        read = self._reader(device)
         pci = read("nvmlDeviceGetPciInfo")
         memory = read("nvmlDeviceGetMemoryInfo")
         capability = read("nvmlDeviceGetCudaComputeCapability")
@@ -308,9 +314,7 @@ class NvmlGPUs:
         )
 
     def _read_device(self, device: _Device, include_slow: bool) -> GPUSample:
-        def read(name: str, *args: Any) -> Any:
-            return self._calls.call(device.unsupported, name, device.handle, *args)
-
+        read = self._reader(device)
         if include_slow or not device.slow:
             device.slow = self._read_slow(read)
             device.processes = self._read_processes(device, read)
