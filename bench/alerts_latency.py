@@ -24,8 +24,9 @@ sys.path.insert(0, str(REPO / "src"))
 
 from bench.alerts_results import save  # noqa: E402
 
+from gpu_sentinel.alerts.channels import ChannelSpec  # noqa: E402
 from gpu_sentinel.alerts.manager import AlertManager  # noqa: E402
-from gpu_sentinel.alerts.rules import ChannelSpec, RuleSpec, RuleUpdate  # noqa: E402
+from gpu_sentinel.alerts.rules import RuleSpec, RuleUpdate  # noqa: E402
 from gpu_sentinel.config import Settings  # noqa: E402
 from gpu_sentinel.snapshot import GPUInfo, GPUSample, HostSample, Snapshot  # noqa: E402
 
@@ -101,11 +102,11 @@ def main() -> None:
         settings = Settings(data_dir=Path(directory), log_file=None, alert_cooldown_minutes=0)
         manager = AlertManager.from_settings(settings)
         manager.start()
-        for rule in manager.rules():
-            manager.update_rule(rule.id, RuleUpdate(enabled=False))
+        for rule in manager.config.rules():
+            manager.config.update_rule(rule.id, RuleUpdate(enabled=False))
         url = f"http://127.0.0.1:{server.server_address[1]}/hook"
-        manager.create_channel(ChannelSpec(name="hook", type="webhook", url=url, secret="bench"))
-        manager.create_rule(
+        manager.config.create_channel(ChannelSpec(name="hook", type="webhook", url=url, secret="bench"))
+        manager.config.create_rule(
             RuleSpec(
                 id="hot", name="Hot", metric="gpu.temperature_c", threshold=85, for_s=FOR_S, channels=["hook"]
             )

@@ -13,6 +13,7 @@ Writes bench/results/history.json and bench/results/history.md.
 from __future__ import annotations
 
 import argparse
+import itertools
 import json
 import os
 import platform
@@ -22,6 +23,7 @@ import tempfile
 import time
 import uuid
 from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 from urllib.parse import quote
@@ -30,6 +32,7 @@ import psycopg
 
 from gpu_sentinel.collectors.simulated import SimulatedGPUs
 from gpu_sentinel.config import Settings
+from gpu_sentinel.node import load_node_identity
 from gpu_sentinel.snapshot import HostSample, Snapshot
 from gpu_sentinel.store import HistoryStore, TrendQuery, open_database
 from gpu_sentinel.store.batch import Batch
@@ -130,37 +133,77 @@ def fill_plan(now: int) -> list[tuple[str, Iterator[tuple[Any, ...]]]]:
     ]
 
 
-def gpus_rows(now: int) -> list[tuple[Any, ...]]:
-    return [(g, f"GPU-{g}", "NVIDIA H100 80GB HBM3", 80 * GiB, now - DAYS * 86400, now) for g in range(GPUS)]
+GPUS_COLUMNS = "node, gpu_id, uuid, name, memory_total_bytes, first_seen, last_seen"
 
 
-def fill_sqlite(path: Path, now: int) -> int:
+def gpus_rows(node: int, now: int, gpus: int = GPUS) -> list[tuple[Any, ...]]:
+    start = now - DAYS * 86400
+    return [(node, g, f"GPU-{node}-{g}", "NVIDIA H100 80GB HBM3", 80 * GiB, start, now) for g in range(gpus)]
+
+
+def data_columns(description: Any, width: int) -> str:
+    """The columns ``width``-long rows fill, in the order ``fill_plan`` makes them: the node first, then the
+    key and the first readings (those the generator knows; later ones stay null)."""
+    names = [column[0] for column in description if column[0] != "node"]
+    return ", ".join(["node", *names[: width - 1]])
+
+
+def peek(rows: Iterator[tuple[Any, ...]]) -> tuple[int, Iterator[tuple[Any, ...]]]:
+    """The width of the rows, and all of them still to come."""
+    first = next(rows)
+    return len(first), itertools.chain([first], rows)
+
+
+def with_node(node: int, rows: Iterator[tuple[Any, ...]]) -> Iterator[tuple[Any, ...]]:
+    return ((node, *row) for row in rows)
+
+
+def fill_sqlite(
+    path: Path, now: int, node: int, plan: list[tuple[str, Iterator[tuple[Any, ...]]]] | None = None
+) -> int:
+    """Writes ``plan`` (default: ``fill_plan``) as ``node``'s rows, with its GPUs."""
     import sqlite3
 
     connection = sqlite3.connect(path, isolation_level=None)
     connection.execute("PRAGMA synchronous=OFF")
     total = 0
     connection.execute("BEGIN")
-    for table, rows in fill_plan(now):
-        width = len(connection.execute(f"SELECT * FROM {table} LIMIT 0").description)
-        cursor = connection.executemany(f"INSERT INTO {table} VALUES ({', '.join('?' * width)})", rows)
-        total += cursor.rowcount
-    connection.executemany("INSERT INTO gpus VALUES (?, ?, ?, ?, ?, ?)", gpus_rows(now))
+    for table, rows in fill_plan(now) if plan is None else plan:
+        description = connection.execute(f"SELECT * FROM {table} LIMIT 0").description
+        width, keyed = peek(with_node(node, rows))
+        marks = ", ".join("?" * width)
+        statement = f"INSERT INTO {table} ({data_columns(description, width)}) VALUES ({marks})"
+        total += connection.executemany(statement, keyed).rowcount
+    connection.executemany(
+        f"INSERT INTO gpus ({GPUS_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?)", gpus_rows(node, now)
+    )
     connection.execute("COMMIT")
     connection.execute("ANALYZE")
     connection.close()
     return total
 
 
-def fill_postgres(url: str, now: int) -> int:
+def copy_rows(cursor: psycopg.Cursor[Any], table: str, rows: Iterator[tuple[Any, ...]]) -> int:
+    """COPY rows whose first value is the node into ``table``; returns how many."""
+    description = cursor.execute(f"SELECT * FROM {table} LIMIT 0".encode()).description
+    width, rows = peek(rows)
+    total = 0
+    with cursor.copy(f"COPY {table} ({data_columns(description, width)}) FROM STDIN".encode()) as copy:
+        for row in rows:
+            copy.write_row(row)
+            total += 1
+    return total
+
+
+def fill_postgres(url: str, now: int, node: int) -> int:
     total = 0
     with psycopg.connect(url) as connection, connection.cursor() as cursor:
         for table, rows in fill_plan(now):
-            with cursor.copy(f"COPY {table} FROM STDIN".encode()) as copy:
-                for row in rows:
-                    copy.write_row(row)
-                    total += 1
-        cursor.executemany(b"INSERT INTO gpus VALUES (%s, %s, %s, %s, %s, %s)", gpus_rows(now))
+            total += copy_rows(cursor, table, with_node(node, rows))
+        cursor.executemany(
+            f"INSERT INTO gpus ({GPUS_COLUMNS}) VALUES (%s, %s, %s, %s, %s, %s, %s)".encode(),
+            gpus_rows(node, now),
+        )
         connection.commit()
         connection.autocommit = True
         connection.execute(b"VACUUM ANALYZE")
@@ -181,7 +224,7 @@ def measure(fn: Callable[[], object], repeats: int) -> dict[str, float]:
     }
 
 
-def ingest_raw(database: Database, now: int) -> dict[str, float]:
+def ingest_raw(database: Database, node: int, now: int) -> dict[str, float]:
     """Raw upserts straight to the database: batches of 60 s of 8 GPUs + host."""
     start = now - 6 * 3600
     seconds = 1800
@@ -190,7 +233,7 @@ def ingest_raw(database: Database, now: int) -> dict[str, float]:
         batch = Batch(
             gpu_rows=list(raw_gpu_rows(chunk, chunk + 60)), host_rows=list(raw_host_rows(chunk, chunk + 60))
         )
-        database.write(batch)
+        database.write(batch, node)
     elapsed = time.perf_counter() - started
     rows = seconds * (GPUS + 1)
     return {"rows": rows, "seconds": round(elapsed, 3), "rows_per_s": round(rows / elapsed)}
@@ -246,6 +289,7 @@ def query_times(store: HistoryStore, now: int, repeats: int) -> dict[str, dict[s
                 store.database.query(*select(plan, "host"))
 
         def uncached(request: TrendQuery = request) -> None:
+            store.settled.clear()  # a first ask: no settled buckets held from the last repeat
             store._compute_trends(request)
 
         points = sum(len(s.timestamps) for s in store._compute_trends(request).series)
@@ -295,9 +339,10 @@ def run_backend(kind: str, url: str, data_dir: Path, repeats: int) -> dict[str, 
     now = int(time.time())
     database = open_database(settings)
     database.migrate()
+    node = database.register_node(load_node_identity(data_dir), now)
     result: dict[str, Any] = {"location": database.location}
     progress(f"{kind}: raw ingest")
-    result["ingest_raw"] = ingest_raw(database, now)
+    result["ingest_raw"] = ingest_raw(database, node, now)
     clear(database)
     database.close()
     progress(f"{kind}: ingest through the writer")
@@ -309,7 +354,9 @@ def run_backend(kind: str, url: str, data_dir: Path, repeats: int) -> dict[str, 
     store.database.close()
     progress(f"{kind}: generating {DAYS} days")
     started = time.perf_counter()
-    rows = fill_sqlite(Path(database.location), now) if kind == "sqlite" else fill_postgres(url, now)
+    rows = (
+        fill_sqlite(Path(database.location), now, node) if kind == "sqlite" else fill_postgres(url, now, node)
+    )
     result["fill"] = {"rows": rows, "seconds": round(time.perf_counter() - started, 1)}
     progress(f"{kind}: queries")
     store = HistoryStore.from_settings(settings)
@@ -361,6 +408,29 @@ def markdown(report: dict[str, Any]) -> str:
     return "\n".join(lines)
 
 
+def save(name: str, report: dict[str, Any], summary: str) -> None:
+    """``bench/results/<name>.json`` (raw) and ``<name>.md`` (the summary), which is also printed."""
+    RESULTS.mkdir(exist_ok=True)
+    (RESULTS / f"{name}.json").write_text(json.dumps(report, indent=2) + "\n")
+    (RESULTS / f"{name}.md").write_text(summary)
+    print(summary)
+
+
+@contextmanager
+def bench_schema() -> Iterator[tuple[str, str | None]]:
+    """A URL whose tables land in a PostgreSQL schema of their own, dropped afterwards, and the server's
+    version."""
+    schema = f"gs_bench_{uuid.uuid4().hex[:8]}"
+    with psycopg.connect(PG_DSN, autocommit=True) as connection:
+        connection.execute(f"CREATE SCHEMA {schema}".encode())
+        row = connection.execute(b"SHOW server_version").fetchone()
+    try:
+        yield f"{PG_DSN}?options={quote(f'-csearch_path={schema}')}", row[0] if row else None
+    finally:
+        with psycopg.connect(PG_DSN, autocommit=True) as connection:
+            connection.execute(f"DROP SCHEMA {schema} CASCADE".encode())
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--repeats", type=int, default=30)
@@ -377,23 +447,12 @@ def main() -> None:
             "sqlite", f"sqlite:///{path}", Path(directory), args.repeats
         )
         if not args.skip_postgres:
-            schema = f"gs_bench_{uuid.uuid4().hex[:8]}"
-            with psycopg.connect(PG_DSN, autocommit=True) as connection:
-                connection.execute(f"CREATE SCHEMA {schema}".encode())
-                version = connection.execute(b"SHOW server_version").fetchone()
-            report["postgresql_version"] = version[0] if version else None
-            url = f"{PG_DSN}?options={quote(f'-csearch_path={schema}')}"
-            try:
+            with bench_schema() as (url, version):
+                report["postgresql_version"] = version
                 report["backends"]["postgresql"] = run_backend(
                     "postgresql", url, Path(directory), args.repeats
                 )
-            finally:
-                with psycopg.connect(PG_DSN, autocommit=True) as connection:
-                    connection.execute(f"DROP SCHEMA {schema} CASCADE".encode())
-    RESULTS.mkdir(exist_ok=True)
-    (RESULTS / "history.json").write_text(json.dumps(report, indent=2) + "\n")
-    (RESULTS / "history.md").write_text(markdown(report))
-    print(markdown(report))
+    save("history", report, markdown(report))
 
 
 if __name__ == "__main__":

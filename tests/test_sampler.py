@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 import threading
-import time
 from collections.abc import Mapping
+
+import pytest
 
 from gpu_sentinel.collectors.base import CallStats
 from gpu_sentinel.collectors.simulated import SimulatedGPUs
@@ -130,19 +131,94 @@ def test_slow_metrics_follow_their_own_cadence() -> None:
     assert host.slow_calls == 2
 
 
-def test_the_loop_keeps_its_cadence_without_drift() -> None:
-    sampler = make_sampler(interval_s=0.05)
+class FakeTime:
+    """The loop's clock and sleep: each wait moves time on by exactly what was asked, then the loop
+    stops after ``waits`` of them."""
+
+    def __init__(self, waits: int) -> None:
+        self.now = 100.0
+        self.waits: list[float] = []
+        self._limit = waits
+
+    def monotonic(self) -> float:
+        return self.now
+
+    def wait(self, seconds: float) -> bool:
+        self.waits.append(seconds)
+        self.now += seconds
+        return len(self.waits) > self._limit
+
+
+class TimedGPUs(SimulatedGPUs):
+    """Takes ``costs_s[tick]`` of fake time per sample (the last one repeats) and makes 5 NVML calls."""
+
+    def __init__(self, clock: FakeTime, costs_s: list[float]) -> None:
+        super().__init__(1, seed=1)
+        self.clock = clock
+        self.costs_s = costs_s
+        self.started_at: list[float] = []
+        self.calls = CallStats()
+
+    def sample(self, now: float, include_slow: bool) -> tuple[GPUSample, ...]:
+        self.started_at.append(self.clock.now)
+        self.clock.now += self.costs_s[min(len(self.started_at), len(self.costs_s)) - 1]
+        self.calls.calls += 5
+        return super().sample(now, include_slow)
+
+    def call_stats(self) -> Mapping[str, CallStats]:
+        return {"nvmlDeviceGetUtilizationRates": CallStats(self.calls.calls)}
+
+
+def run_loop(clock: FakeTime, gpus: TimedGPUs) -> Sampler:
+    sampler = Sampler(
+        gpus,
+        StaticHost(),
+        interval_s=0.25,
+        slow_interval_s=2.0,
+        monotonic=clock.monotonic,
+        wait=clock.wait,
+    )
     sampler.start()
-    time.sleep(1.0)
-    sampler.stop()
-    latest = sampler.latest
-    assert latest is not None
-    # A fixed sleep after each tick would lose time every tick; deadlines lose none. Allow for a loaded
-    # machine by counting missed deadlines as ticks.
-    assert latest.seq + sampler.overruns >= 15
+    sampler.stop()  # returns once the fake wait has ended the loop
+    return sampler
+
+
+def test_the_loop_sleeps_to_deadlines_so_slow_ticks_do_not_drift() -> None:
+    clock = FakeTime(waits=8)
+    gpus = TimedGPUs(clock, costs_s=[0.1])
+    sampler = run_loop(clock, gpus)
+
+    # A fixed 0.25 s sleep after each 0.1 s tick would start ticks 0.35 s apart.
+    assert gpus.started_at == pytest.approx([100.0] + [100.1 + 0.25 * k for k in range(1, 9)])
+    assert clock.waits[1:] == pytest.approx([0.15] * 8)
+    assert sampler.overruns == 0
+    assert sampler.latest is not None and sampler.latest.seq == 9
+
+
+def test_an_overrunning_tick_skips_the_missed_deadlines_instead_of_bursting() -> None:
+    clock = FakeTime(waits=5)
+    gpus = TimedGPUs(clock, costs_s=[0.01, 0.01, 0.6, 0.01])  # the third tick takes 2.4 intervals
+    sampler = run_loop(clock, gpus)
+
+    assert sampler.overruns == 2
+    gaps = [round(b - a, 6) for a, b in zip(gpus.started_at[1:], gpus.started_at[2:], strict=False)]
+    assert gaps == [0.25, 0.75, 0.25, 0.25]  # back on the same 250 ms grid, two slots skipped
+    assert all(wait >= 0 for wait in clock.waits)
 
 
 def test_snapshot_records_its_collection_cost() -> None:
-    snapshot = make_sampler().tick()
+    clock = FakeTime(waits=0)
+    gpus = TimedGPUs(clock, costs_s=[0.03])
+
+    class SlowHost(StaticHost):
+        def sample(self, include_slow: bool) -> HostSample:
+            clock.now += 0.01
+            return super().sample(include_slow)
+
+    sampler = Sampler(gpus, SlowHost(), interval_s=0.25, slow_interval_s=2.0, monotonic=clock.monotonic)
+    sampler.tick()
+    snapshot = sampler.tick()
     assert snapshot is not None
-    assert snapshot.cost.gpu_seconds >= 0 and snapshot.cost.host_seconds >= 0
+    assert snapshot.cost.gpu_seconds == pytest.approx(0.03)
+    assert snapshot.cost.host_seconds == pytest.approx(0.01)
+    assert snapshot.cost.nvml_calls == 5  # the calls since the previous snapshot

@@ -12,9 +12,15 @@ from pydantic import ValidationError
 
 from gpu_sentinel import __version__
 from gpu_sentinel.auth.policy import InsecureBindError
-from gpu_sentinel.config import Settings, describe_validation_error
+from gpu_sentinel.config import SettingError, Settings, describe_validation_error, setting_name
 
 EXIT_USAGE = 2
+EXIT_UNAVAILABLE = 1
+"""The database could not be reached, or refused the change (its message says why)."""
+
+
+class UsageError(Exception):
+    """A mistake the user can fix; ``main`` prints it as one line and exits with status 2."""
 
 
 def _serve_parser(subparsers: Any) -> None:
@@ -77,6 +83,19 @@ def _serve_parser(subparsers: Any) -> None:
         help="start even with anonymous reads on a non-loopback address",
     )
     serve.add_argument(
+        "--process-actions",
+        dest="process_actions",
+        action=argparse.BooleanOptionalAction,
+        help="let admins terminate, pause and resume GPU processes (default: only when bound to loopback)",
+    )
+    serve.add_argument(
+        "--hub",
+        dest="hub",
+        action="store_const",
+        const=True,
+        help="also serve the fleet API: every node sharing the database",
+    )
+    serve.add_argument(
         "--rate-limit", dest="rate_limit", type=float, metavar="PER_SECOND", help="per client; 0 disables"
     )
 
@@ -91,7 +110,44 @@ def build_parser() -> argparse.ArgumentParser:
     _serve_parser(subparsers)
     _export_parser(subparsers)
     _user_parser(subparsers)
+    _migrate_parser(subparsers)
     return parser
+
+
+def _migrate_parser(subparsers: Any) -> None:
+    migrate = subparsers.add_parser(
+        "migrate",
+        help="create or upgrade the database's tables and exit (run as the owner of a shared schema, "
+        "so nodes and hubs can use roles that may not create tables)",
+    )
+    migrate.add_argument("--data-dir", dest="data_dir", help="where the service keeps its files")
+    migrate.add_argument(
+        "--database", dest="database_url", metavar="URL", help="postgresql://... or sqlite:///path"
+    )
+
+
+def migrate(args: argparse.Namespace) -> int:
+    import sqlite3
+
+    import psycopg
+
+    from gpu_sentinel.alerts.repository import ALERTS_SCHEMA
+    from gpu_sentinel.store import open_database
+    from gpu_sentinel.store.database import DatabaseUnavailableError
+
+    settings = load_settings(args, ["data_dir", "database_url"])
+    database = open_database(settings)
+    try:
+        history = database.migrate()
+        alerts = database.migrate(ALERTS_SCHEMA)
+    except (DatabaseUnavailableError, psycopg.Error, sqlite3.Error) as exc:
+        problem = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+        print(f"gpu-sentinel migrate: {database.location}: {problem}", file=sys.stderr)
+        return EXIT_UNAVAILABLE
+    finally:
+        database.close()
+    print(f"{database.location}: history schema version {history}, alerts schema version {alerts}")
+    return 0
 
 
 def _user_parser(subparsers: Any) -> None:
@@ -108,8 +164,15 @@ def _user_parser(subparsers: Any) -> None:
 
 
 def _read_password(from_stdin: bool) -> str:
-    if from_stdin:
-        return sys.stdin.readline().rstrip("\r\n")
+    """From the terminal (asked twice), or the first line of standard input when it is not a terminal."""
+    if from_stdin or sys.stdin is None or not sys.stdin.isatty():
+        line = sys.stdin.readline() if sys.stdin is not None else ""
+        if not line.strip("\r\n"):
+            raise UsageError(
+                "no password on standard input and no terminal to ask on; pipe it in: "
+                "printf '%s\\n' \"$PASSWORD\" | gpu-sentinel user add NAME --password-stdin"
+            )
+        return line.rstrip("\r\n")
     import getpass
 
     password = getpass.getpass("Password: ")
@@ -121,8 +184,11 @@ def _read_password(from_stdin: bool) -> str:
 def users(args: argparse.Namespace) -> int:
     from gpu_sentinel.auth import user_store
     from gpu_sentinel.errors import SentinelError
+    from gpu_sentinel.preflight import check_data_dir
 
-    store = user_store(load_settings(args, ["data_dir"]))
+    settings = load_settings(args, ["data_dir"])
+    check_data_dir(settings.data_dir, create=args.action == "add")
+    store = user_store(settings)
     try:
         if args.action == "add":
             user = store.add(args.username, _read_password(args.password_stdin), args.role)
@@ -178,12 +244,18 @@ def export(args: argparse.Namespace) -> int:
     import time
 
     from gpu_sentinel.errors import SentinelError
+    from gpu_sentinel.node import read_node_identity
     from gpu_sentinel.store import HistoryStore, TrendQuery
+    from gpu_sentinel.store.export import history_exists
     from gpu_sentinel.store.query import window
 
     settings = load_settings(args, ["data_dir", "database_url"])
-    store = HistoryStore.from_settings(settings)
+    store = HistoryStore.from_settings(
+        settings, node=read_node_identity(settings.data_dir, settings.node_name)
+    )
     try:
+        if not history_exists(store.database):
+            raise UsageError(f"no history yet in {store.database.location}; `gpu-sentinel serve` records it")
         start, end, _ = window(_timestamp(args.start), _timestamp(args.end), args.preset, None, time.time())
         gpus = tuple(args.gpu_ids) if args.gpu_ids else None
         metrics = tuple(name for value in args.metric or () for name in value.split(",") if name)
@@ -212,7 +284,9 @@ def serve(args: argparse.Namespace) -> int:
 
     from gpu_sentinel.api.app import create_app
     from gpu_sentinel.auth.policy import check_bind
+    from gpu_sentinel.filemodes import restrict_new_files, tighten_private_files
     from gpu_sentinel.logs import setup_logging
+    from gpu_sentinel.preflight import check_serve
 
     fields = [name for name in Settings.model_fields if hasattr(args, name)]
     settings = load_settings(args, fields)
@@ -220,7 +294,10 @@ def serve(args: argparse.Namespace) -> int:
     if log_file is None and "log_file" not in settings.model_fields_set:
         log_file = settings.default_log_file
     warnings = check_bind(settings)
+    restrict_new_files()
+    check_serve(settings)
     setup_logging(settings.log_level, log_file)
+    tighten_private_files(settings, log_file)
     for warning in warnings:
         logging.getLogger("gpu_sentinel").warning("!!! %s !!!", warning)
     uvicorn.run(
@@ -231,6 +308,8 @@ def serve(args: argparse.Namespace) -> int:
         log_level=settings.log_level,
         access_log=args.access_log,
         server_header=False,
+        # The app itself decides whose X-Forwarded-For to believe (GPU_SENTINEL_TRUSTED_PROXIES).
+        proxy_headers=False,
         # Each stream frame is rendered once for every subscriber; compressing it per connection would
         # cost more CPU than the few kilobytes a frame saves.
         ws_per_message_deflate=False,
@@ -238,9 +317,30 @@ def serve(args: argparse.Namespace) -> int:
     return 0
 
 
+def fail(message: str) -> int:
+    """The error as one line on stderr (a parser's message may span several), and the usage exit code."""
+    print(" ".join(message.split()), file=sys.stderr)
+    return EXIT_USAGE
+
+
+def option_names(parser: argparse.ArgumentParser) -> dict[str, str]:
+    """Each option's destination and its long name, across every subcommand."""
+    names: dict[str, str] = {}
+    for action in parser._actions:
+        if isinstance(action, argparse._SubParsersAction):
+            for subparser in action.choices.values():
+                names.update(option_names(subparser))
+        elif action.option_strings:
+            names.setdefault(action.dest, next(o for o in action.option_strings if o.startswith("--")))
+    return names
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
+    # Settings the user gave as flags are named by their flag in errors, the rest by their variable.
+    given = option_names(parser).items()
+    flags = {dest: name for dest, name in given if getattr(args, dest, None) is not None}
     try:
         if args.command == "serve":
             return serve(args)
@@ -248,12 +348,16 @@ def main(argv: Sequence[str] | None = None) -> int:
             return export(args)
         if args.command == "user":
             return users(args)
+        if args.command == "migrate":
+            return migrate(args)
     except ValidationError as exc:
-        print(f"gpu-sentinel: {describe_validation_error(exc)}", file=sys.stderr)
-        return EXIT_USAGE
+        return fail(f"gpu-sentinel: {describe_validation_error(exc, flags)}")
+    except SettingError as exc:
+        return fail(f"gpu-sentinel: invalid setting {setting_name(exc.field, flags)}: {exc.problem}")
+    except UsageError as exc:
+        return fail(f"gpu-sentinel {args.command}: {exc}")
     except InsecureBindError as exc:
-        print(f"gpu-sentinel: {exc}", file=sys.stderr)
-        return EXIT_USAGE
+        return fail(f"gpu-sentinel: {exc}")
     parser.error(f"unknown command {args.command!r}")
     return EXIT_USAGE
 

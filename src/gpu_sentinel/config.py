@@ -6,6 +6,8 @@ build their own in a line.
 
 from __future__ import annotations
 
+import ipaddress
+from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import Annotated, Any, Literal
 
@@ -19,11 +21,49 @@ ENV_PREFIX = "GPU_SENTINEL_"
 LogLevel = Literal["debug", "info", "warning", "error", "critical"]
 MIN_SECRET_BYTES = 32
 PLACEHOLDER_SECRET_WORDS = ("changeme", "change-me", "change_me", "changethis", "placeholder", "your-secret")
+DATABASE_SCHEMES = ("postgresql://", "postgres://", "sqlite:///")
+
+
+class SettingError(ValueError):
+    """A setting that is well-formed but cannot be used here (a data directory that cannot be written, an
+    alerts file that does not parse); ``field`` lets the CLI name the flag or variable it came from."""
+
+    def __init__(self, field: str, problem: str) -> None:
+        super().__init__(problem)
+        self.field = field
+        self.problem = problem
 
 
 def _env(name: str, *spec_names: str) -> AliasChoices:
     """Accept our prefixed variable, the spec's own variable names, and the field name itself."""
     return AliasChoices(ENV_PREFIX + name.upper(), *spec_names, name)
+
+
+def _split_checked(value: Any, problem: Callable[[str], str | None]) -> Any:
+    """A comma-separated environment value as a list of its non-empty, stripped items, each checked."""
+    items = value.split(",") if isinstance(value, str) else value
+    if not isinstance(items, list):
+        return items
+    items = [str(item).strip() for item in items if str(item).strip()]
+    for item in items:
+        message = problem(item)
+        if message:
+            raise ValueError(message)
+    return items
+
+
+def _network_problem(proxy: str) -> str | None:
+    try:
+        ipaddress.ip_network(proxy, strict=False)
+    except ValueError:
+        return f"{proxy!r} is not an IP address or a CIDR like 10.0.0.0/8"
+    return None
+
+
+def _host_name_problem(host: str) -> str | None:
+    if "://" in host or "/" in host or "*" in host:
+        return f"{host!r} is not a host name like gpu.example.com ('*' is refused)"
+    return None
 
 
 class Settings(BaseSettings):
@@ -88,6 +128,14 @@ class Settings(BaseSettings):
         description="Where the service keeps its files.",
     )
 
+    node_name: str | None = Field(
+        None,
+        min_length=1,
+        max_length=63,
+        pattern=r"^[A-Za-z0-9][A-Za-z0-9._-]*$",
+        validation_alias=_env("node_name"),
+        description="This node's name in a fleet (letters, digits, '.', '_', '-'). Default: the host name.",
+    )
     database_url: str | None = Field(
         None,
         validation_alias=_env("database_url", "DATABASE_URL"),
@@ -160,7 +208,7 @@ class Settings(BaseSettings):
         gt=0,
         le=24 * 90,
         validation_alias=_env("refresh_token_hours"),
-        description="Lifetime of refresh tokens, which only buy new access tokens.",
+        description="How long a login lasts: refresh tokens rotate within it and never outlive it.",
     )
     anonymous_read: bool | None = Field(
         None,
@@ -172,10 +220,34 @@ class Settings(BaseSettings):
         validation_alias=_env("public_metrics"),
         description="Serve /metrics without a token, for Prometheus scrapers.",
     )
+    prometheus_process_labels: bool = Field(
+        False,
+        validation_alias=_env("prometheus_process_labels"),
+        description="Add container, pod, namespace and SLURM job labels to the per-process /metrics series.",
+    )
+    prometheus_process_utilization: bool = Field(
+        False,
+        validation_alias=_env("prometheus_process_utilization"),
+        description="Export per-process SM, memory, encoder and decoder utilization on /metrics: one "
+        "series per GPU process (PID label), so off by default.",
+    )
     allow_insecure_bind: bool = Field(
         False,
         validation_alias=_env("allow_insecure_bind"),
         description="Start even though anonymous reads are allowed on a non-loopback address.",
+    )
+    process_actions: bool | None = Field(
+        None,
+        validation_alias=_env("process_actions"),
+        description="Let admins terminate, pause and resume GPU processes from the API and dashboard. "
+        "Default: on when bound to a loopback address, else off.",
+    )
+    process_terminate_grace_s: float = Field(
+        5.0,
+        ge=0.1,
+        le=300.0,
+        validation_alias=_env("process_terminate_grace_s"),
+        description="Seconds a terminated process has to exit after SIGTERM before it gets SIGKILL.",
     )
     rate_limit: float = Field(
         10.0,
@@ -218,6 +290,19 @@ class Settings(BaseSettings):
         description="Most live stream subscribers at once.",
     )
 
+    trusted_proxies: Annotated[list[str], NoDecode] = Field(
+        default_factory=list,
+        validation_alias=_env("trusted_proxies"),
+        description="Reverse proxies whose X-Forwarded-For is believed (addresses or CIDRs, comma-separated)."
+        " Default: none (proxy headers are ignored).",
+    )
+    allowed_hosts: Annotated[list[str], NoDecode] = Field(
+        default_factory=list,
+        validation_alias=_env("allowed_hosts"),
+        description="Host names, besides loopback ones, that an anonymous-read service answers to, "
+        "comma-separated (guards against DNS rebinding).",
+    )
+
     alerts_enabled: bool = Field(
         True, validation_alias=_env("alerts_enabled"), description="Evaluate alert rules and notify."
     )
@@ -255,11 +340,11 @@ class Settings(BaseSettings):
         description="First retry delay of a failed notification; doubles per attempt, with jitter.",
     )
     alert_retry_max_s: float = Field(
-        300.0,
+        10.0,
         gt=0,
         le=86400,
         validation_alias=_env("alert_retry_max_s"),
-        description="Longest delay between two attempts of a notification.",
+        description="Longest delay between two attempts to reach a failing channel.",
     )
     alert_delivery_max_age_hours: float = Field(
         24.0,
@@ -276,6 +361,52 @@ class Settings(BaseSettings):
         description="How often the sampler-stalled watchdog runs, independent of snapshots.",
     )
 
+    # -- fleet: live state in a shared PostgreSQL, and hubs that show every node --------------------
+    hub: bool = Field(
+        False,
+        validation_alias=_env("hub"),
+        description="Serve the fleet API (/api/v1/fleet/*): every node that shares DATABASE_URL.",
+    )
+    advertise_url: str | None = Field(
+        None,
+        pattern=r"^https?://[^/\s]+(/\S*)?$",
+        validation_alias=_env("advertise_url"),
+        description="This node's /metrics URL as hubs list it for Prometheus discovery. Default: "
+        "http://HOST:PORT/metrics (the host name when bound to every address).",
+    )
+    fleet_heartbeat_s: float = Field(
+        1.0,
+        ge=0.1,
+        le=10.0,
+        validation_alias=_env("fleet_heartbeat_s"),
+        description="Seconds between two writes of this node's live state and heartbeat (PostgreSQL only).",
+    )
+    fleet_online_within_s: float = Field(
+        3.0,
+        gt=0,
+        le=3600,
+        validation_alias=_env("fleet_online_within_s"),
+        description="A node whose last heartbeat is at most this old is online; older, it is stale.",
+    )
+    fleet_offline_after_s: float = Field(
+        30.0,
+        gt=0,
+        le=86400,
+        validation_alias=_env("fleet_offline_after_s"),
+        description="A node silent for longer is offline, and the fleet rule 'node offline' fires.",
+    )
+
+    @model_validator(mode="after")
+    def _fleet_bounds_in_order(self) -> Settings:
+        if not self.fleet_heartbeat_s <= self.fleet_online_within_s < self.fleet_offline_after_s:
+            raise ValueError(
+                "fleet bounds must satisfy GPU_SENTINEL_FLEET_HEARTBEAT_S <= "
+                "GPU_SENTINEL_FLEET_ONLINE_WITHIN_S < GPU_SENTINEL_FLEET_OFFLINE_AFTER_S"
+                f" (got {self.fleet_heartbeat_s:g}, "
+                f"{self.fleet_online_within_s:g}, {self.fleet_offline_after_s:g})"
+            )
+        return self
+
     @field_validator("jwt_secret")
     @classmethod
     def _strong_secret(cls, value: SecretStr | None) -> SecretStr | None:
@@ -291,6 +422,17 @@ class Settings(BaseSettings):
             raise ValueError("is a placeholder; set a random secret or leave it unset")
         return value
 
+    @field_validator("database_url")
+    @classmethod
+    def _supported_database(cls, value: str | None) -> str | None:
+        if value and not value.startswith(DATABASE_SCHEMES):
+            scheme = value.partition("://")[0] if "://" in value else value
+            raise ValueError(
+                f"unsupported database {scheme!r}: use postgresql://user:password@host/database, "
+                "sqlite:///path/to/file, or leave it unset for SQLite in the data directory"
+            )
+        return value
+
     @field_validator("cors_origins", mode="before")
     @classmethod
     def _split_origins(cls, value: Any) -> Any:
@@ -302,6 +444,16 @@ class Settings(BaseSettings):
             if origin == "*" or "://" not in origin:
                 raise ValueError(f"{origin!r} is not an origin like https://dash.example.com; '*' is refused")
         return origins
+
+    @field_validator("trusted_proxies", mode="before")
+    @classmethod
+    def _parse_proxies(cls, value: Any) -> Any:
+        return _split_checked(value, _network_problem)
+
+    @field_validator("allowed_hosts", mode="before")
+    @classmethod
+    def _parse_hosts(cls, value: Any) -> Any:
+        return _split_checked(value, _host_name_problem)
 
     @field_validator("log_level", mode="before")
     @classmethod
@@ -341,14 +493,26 @@ def env_name(name: str) -> str:
     return name
 
 
-def describe_validation_error(error: ValidationError) -> str:
-    """One line per problem, naming the setting, what was given and what is allowed."""
+SECRET_SETTINGS = (ENV_PREFIX + "JWT_SECRET", "DATABASE_URL")
+
+
+def setting_name(field: str, flags: Mapping[str, str] | None = None) -> str:
+    """How the user gave a setting: the flag when it came from one, else its environment variable."""
+    if flags and field in flags:
+        return flags[field]
+    return env_name(field)
+
+
+def describe_validation_error(error: ValidationError, flags: Mapping[str, str] | None = None) -> str:
+    """One line naming each problem's setting (by ``flags``, field to flag, when it came from a flag),
+    what was given and what is allowed."""
     lines = []
     for problem in error.errors():
         location = [str(part) for part in problem["loc"]]
-        setting = env_name(location[0]) if location else "settings"
+        setting = setting_name(location[0], flags) if location else "settings"
         given = problem.get("input")
-        hidden = setting == env_name("jwt_secret")
+        # Secrets and URLs that may hold a password are never echoed.
+        hidden = bool(location) and env_name(location[0]) in SECRET_SETTINGS
         given_text = "" if given is None or hidden or isinstance(given, dict) else f" (got {given!r})"
         message = problem["msg"].removeprefix("Value error, ")
         lines.append(f"invalid setting {setting}: {message}{given_text}")

@@ -1,9 +1,10 @@
-"""The one thread that reads the hardware: a deadline loop that publishes a Snapshot per tick.
+"""The deadline loop that publishes a Snapshot per tick.
 
 Sleeping to the next deadline (not for a fixed interval) keeps the cadence exact however long a tick
-takes; a tick that overruns skips the missed deadlines instead of bursting. Requests never touch the
-hardware: they read ``latest``. Subscribers (history, alerts, live stream) get every snapshot on this
-thread and must only enqueue it.
+takes; a tick that overruns skips the missed deadlines instead of bursting, and counts them. The GPU
+source bounds how long a tick waits for the hardware (each GPU is read on its own workers), so a hung
+GPU cannot stop the loop. Requests never touch the hardware: they read ``latest``. Subscribers
+(history, alerts, live stream) get every snapshot on this thread and must only enqueue it.
 """
 
 from __future__ import annotations
@@ -38,7 +39,10 @@ class Sampler:
         slow_interval_s: float,
         wall_clock: Callable[[], float] = time.time,
         monotonic: Callable[[], float] = time.monotonic,
+        wait: Callable[[float], bool] | None = None,
     ) -> None:
+        """``monotonic`` and ``wait`` (sleep up to N seconds, True once stopped) are the loop's clock;
+        tests replace both to drive it without real time."""
         self.gpus = gpus
         self.host = host
         self.interval_s = interval_s
@@ -49,9 +53,11 @@ class Sampler:
         self._subscribers: tuple[Subscriber, ...] = ()
         self._lock = threading.Lock()
         self._stop = threading.Event()
+        self._wait = wait or self._stop.wait
         self._thread: threading.Thread | None = None
         self._next_slow = 0.0
         self._seq = 0
+        self._calls_seen = 0
         self.overruns = 0
         self.errors = 0
         self.started_at: float | None = None
@@ -97,7 +103,7 @@ class Sampler:
 
     def _run(self) -> None:
         deadline = self._monotonic() + self.interval_s
-        while not self._stop.wait(max(0.0, deadline - self._monotonic())):
+        while not self._wait(max(0.0, deadline - self._monotonic())):
             self.tick()
             deadline += self.interval_s
             behind = self._monotonic() - deadline
@@ -128,13 +134,14 @@ class Sampler:
         if include_slow:
             self._next_slow = now_monotonic + self.slow_interval_s
         timestamp = self._wall_clock()
-        calls_before = _total_calls(self.gpus.call_stats())
 
-        started = time.perf_counter()
         gpus = self.gpus.sample(timestamp, include_slow)
-        gpu_done = time.perf_counter()
+        gpu_done = self._monotonic()
         host = self.host.sample(include_slow)
-        host_done = time.perf_counter()
+        host_done = self._monotonic()
+        # Every call since the previous snapshot, including slow reads that finished in between.
+        calls = _total_calls(self.gpus.call_stats())
+        calls_since, self._calls_seen = calls - self._calls_seen, calls
 
         self._seq += 1
         return Snapshot(
@@ -144,9 +151,9 @@ class Sampler:
             gpus=gpus,
             host=host,
             cost=CollectionCost(
-                gpu_seconds=gpu_done - started,
+                gpu_seconds=gpu_done - now_monotonic,
                 host_seconds=host_done - gpu_done,
-                nvml_calls=_total_calls(self.gpus.call_stats()) - calls_before,
+                nvml_calls=calls_since,
             ),
             gpu_status=self.gpus.status,
         )

@@ -48,6 +48,64 @@ class GPUProcess:
     cpu_percent: float | None = None
     host_memory_bytes: int | None = None
     user: str | None = None
+    # Who owns it, from /proc/<pid>/cgroup (collectors.attribution); None where it is not in one.
+    container_id: str | None = None
+    container_runtime: str | None = None  # "docker", "containerd", "cri-o" or "podman"
+    pod_uid: str | None = None
+    pod_namespace: str | None = None
+    pod_name: str | None = None
+    slurm_job_id: str | None = None
+    slurm_user: str | None = None
+    # Shares of the GPU over the interval since the previous process read (NVML's per-process samples).
+    sm_util_pct: float | None = None
+    memory_util_pct: float | None = None
+    encoder_util_pct: float | None = None
+    decoder_util_pct: float | None = None
+    # The MIG device it runs on, on a GPU in MIG mode (NVML's ids, matching a ``MIGInstance``'s).
+    gpu_instance_id: int | None = None
+    compute_instance_id: int | None = None
+    # When the process started (Unix seconds, from /proc/<pid>/stat): tells it apart from a later
+    # process given the same PID, so an action never reaches the wrong one. None where unknown.
+    started_at: float | None = None
+    status: str | None = None  # the OS's view: "running", "sleeping", "stopped" (paused), ...
+
+
+@dataclass(frozen=True, slots=True)
+class ProfilingSample:
+    """GPM readings (Hopper and newer) of a whole GPU or of one GPU instance, percent of the interval
+    between two fast reads. ``status`` says why they are missing: unsupported, no_permission, pending,
+    error. PCIe bytes belong to the whole GPU: None on a MIG device."""
+
+    status: str | None = None
+    graphics_active_pct: float | None = None
+    sm_active_pct: float | None = None
+    sm_occupancy_pct: float | None = None
+    tensor_active_pct: float | None = None
+    tensor_hmma_active_pct: float | None = None
+    tensor_imma_active_pct: float | None = None
+    tensor_dfma_active_pct: float | None = None
+    dram_active_pct: float | None = None
+    fp64_active_pct: float | None = None
+    fp32_active_pct: float | None = None
+    fp16_active_pct: float | None = None
+    pcie_tx_bytes_per_s: float | None = None
+    pcie_rx_bytes_per_s: float | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class MIGInstance:
+    """One MIG device of a GPU in MIG mode: a GPU instance (its memory and GPM figures) and the compute
+    instance processes run on. Utilization is None: NVML does not report it per MIG device."""
+
+    index: int  # nvmlDeviceGetMigDeviceHandleByIndex's index under the parent
+    uuid: str | None = None
+    profile: str | None = None  # e.g. "1g.10gb", as the driver names the GPU-instance profile
+    gpu_instance_id: int | None = None
+    compute_instance_id: int | None = None
+    utilization_gpu_pct: float | None = None
+    memory_used_bytes: int | None = None
+    memory_total_bytes: int | None = None
+    profiling: ProfilingSample = ProfilingSample()
 
 
 @dataclass(frozen=True, slots=True)
@@ -56,6 +114,9 @@ class GPUSample:
 
     info: GPUInfo
     lost: bool = False
+    unresponsive_since: float | None = (
+        None  # Unix seconds of the first missed read deadline; None when answering
+    )
     utilization_gpu_pct: float | None = None
     utilization_memory_pct: float | None = None
     memory_used_bytes: int | None = None
@@ -74,6 +135,21 @@ class GPUSample:
     pcie_rx_bytes_per_s: float | None = None
     encoder_pct: float | None = None
     decoder_pct: float | None = None
+    nvlink_tx_bytes_per_s: float | None = None
+    nvlink_rx_bytes_per_s: float | None = None
+    # Error totals of all NVLinks since the driver loaded.
+    nvlink_crc_flit_errors: int | None = None
+    nvlink_crc_data_errors: int | None = None
+    nvlink_replay_errors: int | None = None
+    nvlink_recovery_errors: int | None = None
+    pcie_replay_count: int | None = None
+    memory_reserved_bytes: int | None = None
+    power_violation_s: float | None = None
+    thermal_violation_s: float | None = None
+    sync_boost_violation_s: float | None = None
+    board_limit_violation_s: float | None = None
+    low_util_violation_s: float | None = None
+    reliability_violation_s: float | None = None
     pstate: int | None = None
     clock_event_reasons: tuple[str, ...] | None = None
     ecc_corrected_volatile: int | None = None
@@ -88,10 +164,13 @@ class GPUSample:
     remapped_rows_pending: bool | None = None
     remapped_rows_failure: bool | None = None
     mig_mode: bool | None = None
+    vgpu_license_state: int | None = None  # NVML_GRID_LICENSE_STATE_*; None on GPUs without vGPU licensing
+    profiling: ProfilingSample = ProfilingSample()
     xid_count: int = 0
     last_xid: int | None = None
     xid_events: tuple[XidEvent, ...] = ()
     processes: tuple[GPUProcess, ...] = ()
+    mig_instances: tuple[MIGInstance, ...] = ()  # empty unless MIG mode is on
 
     @property
     def index(self) -> int:
@@ -102,6 +181,10 @@ class GPUSample:
         if self.memory_used_bytes is None or not self.memory_total_bytes:
             return None
         return 100.0 * self.memory_used_bytes / self.memory_total_bytes
+
+    @property
+    def unresponsive(self) -> bool:
+        return self.unresponsive_since is not None
 
 
 @dataclass(frozen=True, slots=True)

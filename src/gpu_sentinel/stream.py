@@ -2,6 +2,11 @@
 subscriber's one-frame slot, so a slow subscriber misses frames and never delays the others or the
 sampler. Events (alert transitions) queue separately and are never dropped; a subscriber that cannot
 keep up even with those is disconnected so it can reconnect and catch up.
+
+In incremental mode (``mode=delta``) subscribers with the same subscription and rate form a group that
+advances together: each of its frames is diffed once against the group's previous one (``json_delta``),
+and a subscriber gets that delta only when the previous frame is the last one it was sent; otherwise
+(it missed a frame, just connected, or asked to resync) it gets the full frame.
 """
 
 from __future__ import annotations
@@ -16,7 +21,7 @@ from typing import Any
 
 import orjson
 
-from gpu_sentinel import models, views
+from gpu_sentinel import json_delta, models, views
 from gpu_sentinel.errors import InvalidRequestError, SentinelError
 from gpu_sentinel.snapshot import Snapshot
 
@@ -29,6 +34,7 @@ MAX_EVENTS_PER_CLIENT = 256
 RATE_TOLERANCE = 0.5
 
 Send = Callable[[str], Awaitable[None]]
+MODES = ("full", "delta")
 
 
 class StreamFullError(SentinelError):
@@ -41,22 +47,47 @@ class StreamFullError(SentinelError):
 
 @dataclass(frozen=True, slots=True)
 class Subscription:
-    """What one subscriber wants: some GPUs (None: all), some fields (None: all), at most ``rate_hz``."""
+    """What one subscriber wants: some GPUs (None: all), some fields (None: all), at most ``rate_hz``,
+    as full frames or, with ``delta``, a full frame and then only what changed."""
 
     gpus: tuple[int, ...] | None = None
     fields: frozenset[str] | None = None
     rate_hz: float | None = None
+    delta: bool = False
 
     @property
     def key(self) -> tuple[tuple[int, ...] | None, frozenset[str] | None]:
         return self.gpus, self.fields
 
+    @property
+    def group(self) -> tuple[tuple[int, ...] | None, frozenset[str] | None, float | None]:
+        return self.gpus, self.fields, self.rate_hz
+
     @classmethod
     def parse(
-        cls, gpus: str | None, fields: str | None, rate: str | None, max_rate_hz: float
+        cls,
+        gpus: str | None,
+        fields: str | None,
+        rate: str | None,
+        max_rate_hz: float,
+        mode: str | None = None,
     ) -> Subscription:
         """From the stream's query parameters, with messages that say what is allowed."""
-        return cls(_parse_gpus(gpus), _parse_fields(fields), _parse_rate(rate, max_rate_hz))
+        return cls(
+            _parse_gpus(gpus),
+            _parse_fields(fields),
+            _parse_rate(rate, max_rate_hz),
+            parse_mode(mode),
+        )
+
+
+def parse_mode(text: str | None) -> bool:
+    """``mode=full`` (the default) or ``mode=delta``; True for delta."""
+    if text is None or text == "full":
+        return False
+    if text == "delta":
+        return True
+    raise InvalidRequestError(f"mode: expected {' or '.join(MODES)} (got {text!r})")
 
 
 def _items(text: str) -> list[str]:
@@ -109,15 +140,20 @@ class _Frames:
 
     def __init__(self, snapshot: Snapshot) -> None:
         self.snapshot = snapshot
-        self._frames: dict[Any, str] = {}
+        self._frames: dict[Any, tuple[dict[str, Any], str]] = {}
         self._gpus: list[dict[str, Any]] = []
         self._processes: list[dict[str, Any]] = []
         self._system: dict[str, Any] | None = None
 
     def get(self, subscription: Subscription) -> str:
+        return self.rendered_for(subscription)[1]
+
+    def rendered_for(self, subscription: Subscription) -> tuple[dict[str, Any], str]:
+        """The frame for ``subscription`` as a document and as the text sent."""
         frame = self._frames.get(subscription.key)
         if frame is None:
-            frame = self._frames[subscription.key] = self._render(subscription)
+            document = self._render(subscription)
+            frame = self._frames[subscription.key] = (document, orjson.dumps(document).decode())
         return frame
 
     @property
@@ -136,7 +172,7 @@ class _Frames:
         self._system = system
         return system
 
-    def _render(self, subscription: Subscription) -> str:
+    def _render(self, subscription: Subscription) -> dict[str, Any]:
         system = self._system if self._system is not None else self._convert()
         gpus, processes, fields = self._gpus, self._processes, subscription.fields
         if subscription.gpus is not None:
@@ -156,7 +192,68 @@ class _Frames:
             frame["gpu_processes"] = processes
         if fields is None or "system" in fields:
             frame["system_metrics"] = system
-        return orjson.dumps(frame).decode()
+        return frame
+
+
+@dataclass(frozen=True, slots=True)
+class Outgoing:
+    """A frame waiting in a subscriber's slot: the full frame, and for incremental subscribers the delta
+    from frame ``base_seq``, sent instead when that is the frame the subscriber was sent last."""
+
+    seq: int
+    full: str
+    delta: str | None = None
+    base_seq: int | None = None
+
+    def text_for(self, sent_seq: int | None) -> str:
+        if self.delta is not None and sent_seq is not None and sent_seq == self.base_seq:
+            return self.delta
+        return self.full
+
+    def as_full(self) -> Outgoing:
+        return Outgoing(self.seq, self.full)
+
+
+def delta_frame(seq: int, base_seq: int, old: dict[str, Any], new: dict[str, Any]) -> str:
+    """The incremental frame that turns frame ``base_seq`` (``old``) into frame ``seq`` (``new``)."""
+    patch = json_delta.diff(old, new)
+    return orjson.dumps({"type": "delta", "seq": seq, "base_seq": base_seq, "patch": patch}).decode()
+
+
+class Resync:
+    """How the socket's reader asks the pump for a full frame (the client saw a gap in ``seq``)."""
+
+    def __init__(self) -> None:
+        self._callback: Callable[[], None] | None = None
+
+    def bind(self, callback: Callable[[], None]) -> None:
+        self._callback = callback
+
+    def request(self) -> None:
+        if self._callback is not None:
+            self._callback()
+
+
+class _Group:
+    """Incremental subscribers with one subscription and rate, and the last frame they were offered."""
+
+    __slots__ = ("document", "frame", "last_frame_at", "members")
+
+    def __init__(self) -> None:
+        self.document: dict[str, Any] | None = None
+        self.frame: Outgoing | None = None
+        self.last_frame_at = float("-inf")
+        self.members = 0
+
+    def advance(self, seq: int, timestamp: float, document: dict[str, Any], full: str) -> Outgoing:
+        """The group's next frame, with its delta from the previous one (computed here, once)."""
+        previous, base = self.frame, self.document
+        delta = None
+        if previous is not None and base is not None:
+            delta = delta_frame(seq, previous.seq, base, document)
+        self.frame = Outgoing(seq, full, delta, previous.seq if previous is not None else None)
+        self.document, self.last_frame_at = document, timestamp
+        return self.frame
 
 
 class _Client:
@@ -167,6 +264,7 @@ class _Client:
         "last_frame_at",
         "min_interval_s",
         "overflowed",
+        "sent_seq",
         "subscription",
         "wake",
     )
@@ -175,12 +273,18 @@ class _Client:
         self.subscription = subscription
         interval = 1.0 / subscription.rate_hz if subscription.rate_hz else 0.0
         self.min_interval_s = max(0.0, interval - RATE_TOLERANCE * sampler_interval_s)
-        self.frame: str | None = None
+        self.frame: Outgoing | None = None
+        self.sent_seq: int | None = None
         self.events: deque[str] = deque()
         self.last_frame_at = float("-inf")
         self.wake = asyncio.Event()
         self.closed = False
         self.overflowed = False
+
+    def hand(self, frame: Outgoing, timestamp: float) -> None:
+        self.frame = frame
+        self.last_frame_at = timestamp
+        self.wake.set()
 
 
 class StreamHub:
@@ -202,8 +306,10 @@ class StreamHub:
         self.max_clients = max_clients
         self.max_events = max_events
         self._clients: set[_Client] = set()
+        self._groups: dict[Any, _Group] = {}
         self._loop: asyncio.AbstractEventLoop | None = None
         self.frames_rendered = 0
+        self.deltas_rendered = 0
 
     @property
     def max_rate_hz(self) -> float:
@@ -229,19 +335,24 @@ class StreamHub:
         if len(self._clients) >= self.max_clients:
             raise StreamFullError(self.max_clients)
 
-    async def serve(self, send: Send, subscription: Subscription) -> str | None:
+    async def serve(self, send: Send, subscription: Subscription, resync: Resync | None = None) -> str | None:
         """Feed one subscriber until the hub closes or ``send`` fails; returns why it stopped."""
         self._loop = asyncio.get_running_loop()
         self.check_capacity()
         client = _Client(subscription, self.sampler_interval_s)
         self._clients.add(client)
+        if subscription.delta:
+            self._groups.setdefault(subscription.group, _Group()).members += 1
+            if resync is not None:
+                resync.bind(lambda: self._resync(client))
         try:
             latest = self._latest()
             if latest is not None:
-                self._offer(client, _Frames(latest))
+                self._welcome(client, _Frames(latest))
             return await self._pump(client, send)
         finally:
             self._clients.discard(client)
+            self._leave(client)
 
     async def _pump(self, client: _Client, send: Send) -> str | None:
         while True:
@@ -257,7 +368,9 @@ class StreamHub:
                 await send(client.events.popleft())
             frame, client.frame = client.frame, None
             if frame is not None:
-                await send(frame)
+                text = frame.text_for(client.sent_seq)
+                client.sent_seq = frame.seq
+                await send(text)
             if client.closed:
                 return "closing"
 
@@ -270,18 +383,64 @@ class StreamHub:
 
     def _fan_out(self, snapshot: Snapshot) -> None:
         frames = _Frames(snapshot)
+        due: dict[Any, Outgoing | None] = {}
         for client in self._clients:
-            self._offer(client, frames)
+            if not client.subscription.delta:
+                self._offer(client, frames)
+                continue
+            key = client.subscription.group
+            if key not in due:
+                due[key] = self._advance(self._groups[key], client, frames)
+            frame = due[key]
+            timestamp = snapshot.timestamp
+            if frame is not None and timestamp - client.last_frame_at >= client.min_interval_s:
+                client.hand(frame, timestamp)
         self.frames_rendered += frames.rendered
+
+    def _advance(self, group: _Group, client: _Client, frames: _Frames) -> Outgoing | None:
+        """The group's frame for this snapshot, or None when its rate says not yet."""
+        snapshot = frames.snapshot
+        if snapshot.timestamp - group.last_frame_at < client.min_interval_s:
+            return None
+        document, full = frames.rendered_for(client.subscription)
+        frame = group.advance(snapshot.seq, snapshot.timestamp, document, full)
+        if frame.delta is not None:
+            self.deltas_rendered += 1
+        return frame
+
+    def _welcome(self, client: _Client, frames: _Frames) -> None:
+        """A new subscriber's first frame: the latest snapshot, in full."""
+        snapshot = frames.snapshot
+        document, full = frames.rendered_for(client.subscription)
+        client.hand(Outgoing(snapshot.seq, full), snapshot.timestamp)
+        group = self._groups.get(client.subscription.group) if client.subscription.delta else None
+        if group is not None and group.frame is None:
+            group.advance(snapshot.seq, snapshot.timestamp, document, full)
+
+    def _resync(self, client: _Client) -> None:
+        """The client lost track: its next frame is a full one (the group's last, if none is waiting)."""
+        client.sent_seq = None
+        group = self._groups.get(client.subscription.group)
+        if client.frame is None and group is not None and group.frame is not None:
+            client.frame = group.frame.as_full()
+        client.wake.set()
+
+    def _leave(self, client: _Client) -> None:
+        if not client.subscription.delta:
+            return
+        key = client.subscription.group
+        group = self._groups.get(key)
+        if group is not None:
+            group.members -= 1
+            if group.members <= 0:
+                del self._groups[key]
 
     @staticmethod
     def _offer(client: _Client, frames: _Frames) -> None:
         timestamp = frames.snapshot.timestamp
         if timestamp - client.last_frame_at < client.min_interval_s:
             return
-        client.frame = frames.get(client.subscription)
-        client.last_frame_at = timestamp
-        client.wake.set()
+        client.hand(Outgoing(frames.snapshot.seq, frames.get(client.subscription)), timestamp)
 
     def _deliver_event(self, message: str) -> None:
         for client in self._clients:

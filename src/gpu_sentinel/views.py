@@ -12,41 +12,52 @@ from typing import Any
 from pydantic import BaseModel
 
 from gpu_sentinel import models
-from gpu_sentinel.snapshot import GPUInfo, GPUProcess, GPUSample, HostSample, Snapshot
+from gpu_sentinel.metrics import BY_KEY, METRICS, Metric
+from gpu_sentinel.snapshot import GPUInfo, GPUProcess, GPUSample, HostSample, MIGInstance, Snapshot
 
-GIB = 1024**3
-MIB = 1024**2
-
-# GB/s per lane by PCIe generation, after line encoding (8b/10b up to gen 2, 128b/130b after).
-PCIE_GBPS_PER_LANE = {1: 0.25, 2: 0.5, 3: 0.985, 4: 1.969, 5: 3.938, 6: 7.563}
-
-
-def _round(value: float | None, digits: int = 2) -> float | None:
-    return None if value is None else round(value, digits)
+CORE = BY_KEY["cpu_core.utilization_pct"]
+_MEMORY_TOTAL = BY_KEY["gpu.memory_total_bytes"]
+Path = tuple[tuple[str, ...], str]
 
 
-def _scaled(value: float | None, divisor: float, digits: int = 2) -> float | None:
-    return None if value is None else round(value / divisor, digits)
+def _paths(scope: str) -> tuple[tuple[Path, Metric], ...]:
+    found = []
+    for metric in METRICS:
+        if metric.scope == scope and metric.api is not None:
+            *parents, leaf = metric.api.field.split(".")
+            found.append(((tuple(parents), leaf), metric))
+    return tuple(found)
 
 
-def _percent(part: float | None, whole: float | None) -> float | None:
-    if part is None or not whole:
-        return None
-    return round(100.0 * part / whole, 1)
+_API_READINGS = {scope: _paths(scope) for scope in ("gpu", "host", "process", "filesystem", "mig")}
 
 
-def pcie_bandwidth_gbps(generation: int | None, width: int | None) -> float | None:
-    per_lane = PCIE_GBPS_PER_LANE.get(generation or 0)
-    if per_lane is None or not width:
-        return None
-    return round(per_lane * width, 2)
+def _readings(scope: str, record: object, extra: dict[str, Any]) -> dict[str, Any]:
+    """Every registry reading of ``record`` at its API path, in the API's unit and precision, with
+    ``extra`` (facts that are not readings) merged in."""
+    tree: dict[str, Any] = {}
+    for (parents, leaf), metric in _API_READINGS[scope]:
+        node = tree
+        for part in parents:
+            node = node.setdefault(part, {})
+        node[leaf] = metric.api_value(record)
+    _merge(tree, extra)
+    return tree
+
+
+def _merge(into: dict[str, Any], extra: dict[str, Any]) -> None:
+    for key, value in extra.items():
+        if isinstance(value, dict) and isinstance(into.get(key), dict):
+            _merge(into[key], value)
+        else:
+            into[key] = value
 
 
 def gpu_info(info: GPUInfo, lost: bool = False) -> models.GPUInfo:
     return models.GPUInfo(
         id=info.index,
         name=info.name,
-        memory_total_gb=_scaled(info.memory_total_bytes, GIB),
+        memory_total_gb=_MEMORY_TOTAL.api_value(GPUSample(info=info)),
         cuda_version=info.cuda_version,
         driver_version=info.driver_version,
         compute_capability=info.compute_capability,
@@ -59,141 +70,117 @@ def gpu_info(info: GPUInfo, lost: bool = False) -> models.GPUInfo:
 
 def gpu_metrics(sample: GPUSample) -> models.GPUMetrics:
     info = sample.info
-    total = sample.memory_total_bytes or info.memory_total_bytes
-    used = sample.memory_used_bytes
-    utilization = _round(sample.utilization_gpu_pct, 1)
-    return models.GPUMetrics(
-        gpu_id=info.index,
-        gpu_name=info.name,
-        uuid=info.uuid,
-        pci_bus_id=info.pci_bus_id,
-        lost=sample.lost,
-        utilization=models.GPUUtilization(
-            gpu=utilization, memory=_round(sample.utilization_memory_pct, 1), compute=utilization
-        ),
-        memory=models.GPUMemory(
-            used_gb=_scaled(used, GIB),
-            total_gb=_scaled(total, GIB),
-            used_percent=_percent(used, total),
-            free_gb=_scaled(total - used, GIB) if total is not None and used is not None else None,
-        ),
-        temperature=sample.temperature_c,
-        memory_temperature=sample.memory_temperature_c,
-        power=models.GPUPower(
-            current_watts=_round(sample.power_w, 1),
-            max_watts=_round(sample.power_limit_w, 1),
-            usage_percent=_percent(sample.power_w, sample.power_limit_w),
-            energy_joules=_round(sample.energy_j, 1),
-        ),
-        fan_speed=sample.fan_speed_pct,
-        clocks=models.GPUClocks(
-            gpu_mhz=sample.sm_clock_mhz,
-            gpu_max_mhz=info.gpu_max_mhz,
-            memory_mhz=sample.memory_clock_mhz,
-            memory_max_mhz=info.memory_max_mhz,
-        ),
-        pcie=models.GPUPCIe(
-            bandwidth_gbps=pcie_bandwidth_gbps(sample.pcie_generation, sample.pcie_width),
-            generation=sample.pcie_generation,
-            width=sample.pcie_width,
-            max_generation=info.pcie_max_generation,
-            max_width=info.pcie_max_width,
-            tx_mb_per_s=_scaled(sample.pcie_tx_bytes_per_s, 1e6),
-            rx_mb_per_s=_scaled(sample.pcie_rx_bytes_per_s, 1e6),
-        ),
-        encoder_utilization=sample.encoder_pct,
-        decoder_utilization=sample.decoder_pct,
-        pstate=sample.pstate,
-        mig_mode=sample.mig_mode,
-        health=models.GPUHealth(
-            lost=sample.lost,
-            xid_count=sample.xid_count,
-            last_xid=sample.last_xid,
-            xid_events=[models.XidEventModel(timestamp=e.timestamp, xid=e.xid) for e in sample.xid_events],
-            clock_event_reasons=list(sample.clock_event_reasons)
-            if sample.clock_event_reasons is not None
-            else None,
-            ecc=models.ECCErrors(
-                corrected_volatile=sample.ecc_corrected_volatile,
-                uncorrected_volatile=sample.ecc_uncorrected_volatile,
-                corrected_aggregate=sample.ecc_corrected_aggregate,
-                uncorrected_aggregate=sample.ecc_uncorrected_aggregate,
-            ),
-            retired_pages=models.RetiredPages(
-                single_bit=sample.retired_pages_single_bit,
-                double_bit=sample.retired_pages_double_bit,
-                pending=sample.retired_pages_pending,
-            ),
-            remapped_rows=models.RemappedRows(
-                correctable=sample.remapped_rows_correctable,
-                uncorrectable=sample.remapped_rows_uncorrectable,
-                pending=sample.remapped_rows_pending,
-                failure=sample.remapped_rows_failure,
-            ),
-        ),
+    state = {
+        "lost": sample.lost,
+        "unresponsive": sample.unresponsive,
+        "unresponsive_since": sample.unresponsive_since,
+    }
+    reasons = sample.clock_event_reasons
+    body = _readings(
+        "gpu",
+        sample,
+        {
+            "gpu_id": info.index,
+            "gpu_name": info.name,
+            "uuid": info.uuid,
+            "pci_bus_id": info.pci_bus_id,
+            **state,
+            "utilization": {"compute": BY_KEY["gpu.utilization_pct"].api_value(sample)},
+            "clocks": {"gpu_max_mhz": info.gpu_max_mhz, "memory_max_mhz": info.memory_max_mhz},
+            "pcie": {"max_generation": info.pcie_max_generation, "max_width": info.pcie_max_width},
+            "mig_mode": sample.mig_mode,
+            "mig_instances": [mig_instance(m, sample.processes) for m in sample.mig_instances],
+            "profiling": {"status": sample.profiling.status},
+            "health": {
+                **state,
+                "last_xid": sample.last_xid,
+                "xid_events": [{"timestamp": e.timestamp, "xid": e.xid} for e in sample.xid_events],
+                "clock_event_reasons": list(reasons) if reasons is not None else None,
+                "retired_pages": {"pending": sample.retired_pages_pending},
+                "remapped_rows": {
+                    "pending": sample.remapped_rows_pending,
+                    "failure": sample.remapped_rows_failure,
+                },
+            },
+        },
     )
+    return models.GPUMetrics.model_validate(body)
+
+
+def mig_instance(instance: MIGInstance, processes: tuple[GPUProcess, ...]) -> dict[str, Any]:
+    """A MIG device's API body, with the processes the driver says run on it."""
+    pids = [
+        p.pid
+        for p in processes
+        if instance.gpu_instance_id is not None
+        and p.gpu_instance_id == instance.gpu_instance_id
+        and p.compute_instance_id == instance.compute_instance_id
+    ]
+    return _readings(
+        "mig",
+        instance,
+        {
+            "index": instance.index,
+            "uuid": instance.uuid,
+            "profile": instance.profile,
+            "gpu_instance_id": instance.gpu_instance_id,
+            "compute_instance_id": instance.compute_instance_id,
+            "profiling": {"status": instance.profiling.status},
+            "pids": pids,
+        },
+    )
+
+
+OWNER_FIELDS = (
+    "container_id",
+    "container_runtime",
+    "pod_uid",
+    "pod_namespace",
+    "pod_name",
+    "slurm_job_id",
+    "slurm_user",
+)
+"""Who owns a process: the same names on the snapshot record and in the API."""
 
 
 def gpu_process(process: GPUProcess, gpu_id: int | None = None) -> models.GPUProcess:
-    return models.GPUProcess(
-        pid=process.pid,
-        process_name=process.name,
-        gpu_memory_mb=_scaled(process.gpu_memory_bytes, MIB, 1),
-        cpu_percent=process.cpu_percent,
-        user=process.user,
-        host_memory_mb=_scaled(process.host_memory_bytes, MIB, 1),
-        kind=process.kind,
-        gpu_id=gpu_id,
-    )
+    extra = {
+        "pid": process.pid,
+        "process_name": process.name,
+        "user": process.user,
+        "kind": process.kind,
+        "gpu_instance_id": process.gpu_instance_id,
+        "compute_instance_id": process.compute_instance_id,
+        "started_at": process.started_at,
+        "status": process.status,
+    }
+    owner = {name: getattr(process, name) for name in OWNER_FIELDS}
+    body = _readings("process", process, {**extra, **owner, "gpu_id": gpu_id})
+    return models.GPUProcess.model_validate(body)
+
+
+def process_matches(process: GPUProcess, query: str) -> bool:
+    """``query`` (lower case) found in the PID, name, user, container, pod or job of ``process``."""
+    texts = (str(process.pid), process.name, process.user, *(getattr(process, n) for n in OWNER_FIELDS))
+    return any(text is not None and query in text.lower() for text in texts)
 
 
 def system_metrics(host: HostSample, now: float) -> models.SystemMetrics:
-    swap_available = (
-        host.swap_total_bytes - host.swap_used_bytes
-        if host.swap_total_bytes is not None and host.swap_used_bytes is not None
-        else None
-    )
-    return models.SystemMetrics(
-        hostname=host.hostname,
-        uptime_seconds=round(now - host.boot_time, 0) if host.boot_time else None,
-        cpu=models.CPUMetrics(
-            usage_percent=host.cpu_pct,
-            core_count=host.cpu_count,
-            frequency_mhz=host.cpu_frequency_mhz,
-            per_core_percent=list(host.cpu_per_core_pct),
-            load_average=list(host.load_average) if host.load_average else None,
-        ),
-        memory=models.MemoryMetrics(
-            used_gb=_scaled(host.memory_used_bytes, GIB),
-            total_gb=_scaled(host.memory_total_bytes, GIB),
-            used_percent=host.memory_used_pct,
-            available_gb=_scaled(host.memory_available_bytes, GIB),
-        ),
-        swap=models.MemoryMetrics(
-            used_gb=_scaled(host.swap_used_bytes, GIB),
-            total_gb=_scaled(host.swap_total_bytes, GIB),
-            used_percent=host.swap_used_pct,
-            available_gb=_scaled(swap_available, GIB),
-        ),
-        network=models.NetworkMetrics(
-            upload_mbps=_scaled(host.network_sent_bytes_per_s, 1e6 / 8),
-            download_mbps=_scaled(host.network_recv_bytes_per_s, 1e6 / 8),
-        ),
-        disk_io=models.DiskIOMetrics(
-            read_mbps=_scaled(host.disk_read_bytes_per_s, 1e6),
-            write_mbps=_scaled(host.disk_write_bytes_per_s, 1e6),
-        ),
-    )
+    extra = {
+        "hostname": host.hostname,
+        "uptime_seconds": round(now - host.boot_time, 0) if host.boot_time else None,
+        "cpu": {
+            "per_core_percent": [CORE.api_value(pct) for pct in host.cpu_per_core_pct],
+            "load_average": list(host.load_average) if host.load_average else None,
+        },
+    }
+    return models.SystemMetrics.model_validate(_readings("host", host, extra))
 
 
 def storage(host: HostSample) -> list[models.StorageInfo]:
     return [
-        models.StorageInfo(
-            mount_point=s.mount_point,
-            used_gb=round(s.used_bytes / GIB, 2),
-            total_gb=round(s.total_bytes / GIB, 2),
-            used_percent=s.used_pct,
-            fstype=s.fstype,
+        models.StorageInfo.model_validate(
+            _readings("filesystem", s, {"mount_point": s.mount_point, "fstype": s.fstype})
         )
         for s in host.storage
     ]
@@ -203,7 +190,15 @@ def gpu_list(snapshot: Snapshot) -> list[models.GPUInfo]:
     return [gpu_info(sample.info, sample.lost) for sample in snapshot.gpus]
 
 
-def monitoring_all(snapshot: Snapshot, gpu_id: int) -> models.MonitoringDataResponse:
+def _processes(sample: GPUSample, query: str | None) -> tuple[GPUProcess, ...]:
+    if not query:
+        return sample.processes
+    return tuple(p for p in sample.processes if process_matches(p, query.lower()))
+
+
+def monitoring_all(
+    snapshot: Snapshot, gpu_id: int, query: str | None = None
+) -> models.MonitoringDataResponse:
     sample = snapshot.gpu(gpu_id)
     return models.MonitoringDataResponse(
         gpu_available=snapshot.gpu_available,
@@ -212,17 +207,19 @@ def monitoring_all(snapshot: Snapshot, gpu_id: int) -> models.MonitoringDataResp
         gpu_list=gpu_list(snapshot),
         gpu_metrics=gpu_metrics(sample) if sample is not None else None,
         system_metrics=system_metrics(snapshot.host, snapshot.timestamp),
-        gpu_processes=[gpu_process(p) for p in sample.processes] if sample is not None else [],
+        gpu_processes=[gpu_process(p) for p in _processes(sample, query)] if sample is not None else [],
         storage=storage(snapshot.host),
     )
 
 
-def all_gpus(snapshot: Snapshot) -> models.AllGPUsResponse:
+def all_gpus(snapshot: Snapshot, query: str | None = None) -> models.AllGPUsResponse:
     return models.AllGPUsResponse(
         gpu_available=snapshot.gpu_available,
         timestamp=snapshot.timestamp,
         gpus=[gpu_metrics(sample) for sample in snapshot.gpus],
-        gpu_processes=[gpu_process(p, sample.index) for sample in snapshot.gpus for p in sample.processes],
+        gpu_processes=[
+            gpu_process(p, sample.index) for sample in snapshot.gpus for p in _processes(sample, query)
+        ],
     )
 
 

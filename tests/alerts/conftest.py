@@ -49,9 +49,9 @@ def fast_settings(tmp_path: Path, url: str, **overrides: object) -> Settings:
 
 
 def quiet_builtins(manager: AlertManager) -> None:
-    for rule in manager.rules():
+    for rule in manager.config.rules():
         if rule.builtin:
-            manager.update_rule(rule.id, RuleUpdate(enabled=False))
+            manager.config.update_rule(rule.id, RuleUpdate(enabled=False))
 
 
 def open_manager(tmp_path: Path, url: str, **overrides: object) -> AlertManager:

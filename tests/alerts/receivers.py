@@ -23,6 +23,7 @@ from typing import Any
 from aiosmtpd.controller import Controller
 from aiosmtpd.smtp import SMTP, AuthResult, Envelope, LoginPassword, Session
 
+from gpu_sentinel.alerts.channels import ChannelSpec
 from tests.conftest import free_port, require_component
 
 SMTP_USER = "alerts"
@@ -35,32 +36,41 @@ class Received:
     headers: dict[str, str]
     signature_ok: bool | None
     at: float
+    path: str = ""
 
 
 @dataclass
 class WebhookReceiver:
-    """Answers ``fail_first`` requests with HTTP 503 (or waits ``delay_s``), then 200."""
+    """Answers ``fail_first`` requests with HTTP 503 and ``fail_body`` (or waits ``delay_s``), then 200.
+
+    Requests on connections opened before ``refuse_opened_before`` (monotonic seconds) are refused too: a
+    receiver that comes back must not accept what a stopped sender had already put on the wire."""
 
     secret: str | None = None
     fail_first: int = 0
+    fail_body: bytes = b""
     delay_s: float = 0.0
     url: str = ""
     received: list[Received] = field(default_factory=list)
     refused: int = 0
+    arrived: int = 0  # requests begun, answered or not yet
+    refuse_opened_before: float = 0.0
     event: threading.Condition = field(default_factory=threading.Condition)
 
-    def handle(self, raw: bytes, headers: dict[str, str]) -> int:
+    def handle(self, raw: bytes, headers: dict[str, str], path: str = "", opened_at: float = 0.0) -> int:
+        with self.event:
+            self.arrived += 1
         if self.delay_s:
             time.sleep(self.delay_s)
         with self.event:
-            if self.refused < self.fail_first:
+            if self.refused < self.fail_first or opened_at < self.refuse_opened_before:
                 self.refused += 1
                 return 503
             signature_ok = None
             if self.secret is not None:
                 expected = "sha256=" + hmac.new(self.secret.encode(), raw, hashlib.sha256).hexdigest()
                 signature_ok = hmac.compare_digest(expected, headers.get("x-gpu-sentinel-signature", ""))
-            self.received.append(Received(json.loads(raw), headers, signature_ok, time.monotonic()))
+            self.received.append(Received(json.loads(raw), headers, signature_ok, time.monotonic(), path))
             self.event.notify_all()
         return 200
 
@@ -78,12 +88,19 @@ class WebhookReceiver:
 @contextmanager
 def webhook_server(receiver: WebhookReceiver) -> Iterator[WebhookReceiver]:
     class Handler(BaseHTTPRequestHandler):
+        def setup(self) -> None:
+            self.opened_at = time.monotonic()
+            super().setup()
+
         def do_POST(self) -> None:
             raw = self.rfile.read(int(self.headers.get("Content-Length", 0)))
-            status = receiver.handle(raw, {k.lower(): v for k, v in self.headers.items()})
+            headers = {k.lower(): v for k, v in self.headers.items()}
+            status = receiver.handle(raw, headers, self.path, self.opened_at)
+            body = receiver.fail_body if status != 200 else b""
             self.send_response(status)
-            self.send_header("Content-Length", "0")
+            self.send_header("Content-Length", str(len(body)))
             self.end_headers()
+            self.wfile.write(body)
 
         def log_message(self, *_: Any) -> None:
             return None
@@ -188,3 +205,19 @@ def smtp_server(directory: Path) -> Iterator[tuple[Mailbox, int, Path]]:
         yield mailbox, port, cert
     finally:
         controller.stop()
+
+
+def mail_channel(port: int, ca_file: Path) -> ChannelSpec:
+    """An email channel for ``smtp_server``: STARTTLS with its certificate, and its login."""
+    return ChannelSpec(
+        name="mail",
+        type="email",
+        smtp_host="127.0.0.1",
+        smtp_port=port,
+        starttls=True,
+        ca_file=str(ca_file),
+        username=SMTP_USER,
+        password=SMTP_PASSWORD,
+        sender="sentinel@example.org",
+        recipients=["oncall@example.org"],
+    )

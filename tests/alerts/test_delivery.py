@@ -3,18 +3,23 @@ formats, e-mail with STARTTLS and login, retries, isolation between channels, an
 
 from __future__ import annotations
 
+import asyncio
+import logging
 import time
 from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 import pytest
 
+from gpu_sentinel.alerts.channels import ChannelReplacement, ChannelSpec
 from gpu_sentinel.alerts.manager import AlertManager
+from gpu_sentinel.alerts.notifiers import excerpt
 from gpu_sentinel.alerts.repository import HistoryFilter
-from gpu_sentinel.alerts.rules import ChannelSpec, RuleSpec
+from gpu_sentinel.alerts.rules import RuleSpec
 from tests.alerts.conftest import ManagerFactory, open_manager, quiet_builtins
 from tests.alerts.helpers import temps
-from tests.alerts.receivers import SMTP_PASSWORD, SMTP_USER, WebhookReceiver, smtp_server, webhook_server
+from tests.alerts.receivers import SMTP_USER, WebhookReceiver, mail_channel, smtp_server, webhook_server
 
 SECRET = "webhook-signing-secret"
 
@@ -55,8 +60,10 @@ def outbox_statuses(manager: AlertManager) -> list[tuple[str, str, int]]:
 def test_signed_webhook_for_firing_and_resolved(make_manager: ManagerFactory) -> None:
     with webhook_server(WebhookReceiver(secret=SECRET)) as receiver:
         manager = make_manager()
-        manager.create_channel(ChannelSpec(name="hook", type="webhook", url=receiver.url, secret=SECRET))
-        manager.create_rule(hot_rule(["hook"]))
+        manager.config.create_channel(
+            ChannelSpec(name="hook", type="webhook", url=receiver.url, secret=SECRET)
+        )
+        manager.config.create_rule(hot_rule(["hook"]))
         heat_and_cool(manager)
         firing, resolved = receiver.wait_for(2)
     assert [firing.body["status"], resolved.body["status"]] == ["firing", "resolved"]
@@ -72,8 +79,10 @@ def test_signed_webhook_for_firing_and_resolved(make_manager: ManagerFactory) ->
 def test_wrong_secret_is_detected_by_the_receiver(make_manager: ManagerFactory) -> None:
     with webhook_server(WebhookReceiver(secret="the-receivers-secret")) as receiver:
         manager = make_manager()
-        manager.create_channel(ChannelSpec(name="hook", type="webhook", url=receiver.url, secret="other"))
-        manager.create_rule(hot_rule(["hook"]))
+        manager.config.create_channel(
+            ChannelSpec(name="hook", type="webhook", url=receiver.url, secret="other")
+        )
+        manager.config.create_rule(hot_rule(["hook"]))
         heat_and_cool(manager)
         assert [r.signature_ok for r in receiver.wait_for(2)] == [False, False]
 
@@ -81,8 +90,10 @@ def test_wrong_secret_is_detected_by_the_receiver(make_manager: ManagerFactory) 
 def test_receiver_failing_n_times_gets_exactly_one_delivery(make_manager: ManagerFactory) -> None:
     with webhook_server(WebhookReceiver(secret=SECRET, fail_first=3)) as receiver:
         manager = make_manager()
-        manager.create_channel(ChannelSpec(name="hook", type="webhook", url=receiver.url, secret=SECRET))
-        manager.create_rule(hot_rule(["hook"]))
+        manager.config.create_channel(
+            ChannelSpec(name="hook", type="webhook", url=receiver.url, secret=SECRET)
+        )
+        manager.config.create_rule(hot_rule(["hook"]))
         manager.ingest(temps(time.time(), 90))
         receiver.wait_for(1)
         wait_until(manager.dispatcher.idle)
@@ -97,9 +108,9 @@ def test_slow_channel_does_not_delay_another(make_manager: ManagerFactory) -> No
         webhook_server(WebhookReceiver()) as fast,
     ):
         manager = make_manager()
-        manager.create_channel(ChannelSpec(name="slow", type="webhook", url=slow.url, timeout_s=10))
-        manager.create_channel(ChannelSpec(name="fast", type="webhook", url=fast.url))
-        manager.create_rule(hot_rule(["slow", "fast"]))
+        manager.config.create_channel(ChannelSpec(name="slow", type="webhook", url=slow.url, timeout_s=10))
+        manager.config.create_channel(ChannelSpec(name="fast", type="webhook", url=fast.url))
+        manager.config.create_rule(hot_rule(["slow", "fast"]))
         started = time.monotonic()
         heat_and_cool(manager)
         fast.wait_for(2, timeout_s=2.5)
@@ -111,9 +122,9 @@ def test_slow_channel_does_not_delay_another(make_manager: ManagerFactory) -> No
 def test_slack_and_discord_formats(make_manager: ManagerFactory) -> None:
     with webhook_server(WebhookReceiver()) as slack, webhook_server(WebhookReceiver()) as discord:
         manager = make_manager()
-        manager.create_channel(ChannelSpec(name="slack", type="slack", url=slack.url))
-        manager.create_channel(ChannelSpec(name="discord", type="discord", url=discord.url))
-        manager.create_rule(hot_rule())
+        manager.config.create_channel(ChannelSpec(name="slack", type="slack", url=slack.url))
+        manager.config.create_channel(ChannelSpec(name="discord", type="discord", url=discord.url))
+        manager.config.create_rule(hot_rule())
         manager.ingest(temps(time.time(), 91))
         (slack_message,) = slack.wait_for(1)
         (discord_message,) = discord.wait_for(1)
@@ -125,21 +136,8 @@ def test_slack_and_discord_formats(make_manager: ManagerFactory) -> None:
 def test_email_over_starttls_with_login(make_manager: ManagerFactory, tmp_path: Path) -> None:
     with smtp_server(tmp_path) as (mailbox, port, ca_file):
         manager = make_manager()
-        manager.create_channel(
-            ChannelSpec(
-                name="mail",
-                type="email",
-                smtp_host="127.0.0.1",
-                smtp_port=port,
-                starttls=True,
-                ca_file=str(ca_file),
-                username=SMTP_USER,
-                password=SMTP_PASSWORD,
-                sender="sentinel@example.org",
-                recipients=["oncall@example.org"],
-            )
-        )
-        manager.create_rule(hot_rule(["mail"]))
+        manager.config.create_channel(mail_channel(port, ca_file))
+        manager.config.create_rule(hot_rule(["mail"]))
         heat_and_cool(manager)
         firing, resolved = mailbox.wait_for(2)
     assert firing["Subject"] == "[FIRING critical] GPU too hot on gpu0"
@@ -153,11 +151,11 @@ def test_email_over_starttls_with_login(make_manager: ManagerFactory, tmp_path: 
 def test_severity_floor_of_a_channel(make_manager: ManagerFactory) -> None:
     with webhook_server(WebhookReceiver()) as receiver:
         manager = make_manager()
-        manager.create_channel(
+        manager.config.create_channel(
             ChannelSpec(name="pager", type="webhook", url=receiver.url, min_severity="critical")
         )
-        manager.create_rule(hot_rule(severity="warning"))
-        manager.create_rule(hot_rule(id="hotter", severity="critical", threshold=95))
+        manager.config.create_rule(hot_rule(severity="warning"))
+        manager.config.create_rule(hot_rule(id="hotter", severity="critical", threshold=95))
         manager.ingest(temps(time.time(), 99))
         received = receiver.wait_for(1)
         time.sleep(0.3)
@@ -178,14 +176,16 @@ def test_restart_during_an_outage_still_delivers_once(tmp_path: Path, backend: s
         with webhook_server(WebhookReceiver(secret=SECRET, fail_first=10**9)) as receiver:
             first = open_manager(tmp_path, url)
             quiet_builtins(first)
-            first.create_channel(ChannelSpec(name="hook", type="webhook", url=receiver.url, secret=SECRET))
-            first.create_rule(hot_rule(["hook"]))
+            first.config.create_channel(
+                ChannelSpec(name="hook", type="webhook", url=receiver.url, secret=SECRET)
+            )
+            first.config.create_rule(hot_rule(["hook"]))
             first.ingest(temps(time.time(), 90))
             wait_until(lambda: receiver.refused >= 2)
             first.stop()
             assert receiver.received == []
 
-            receiver.fail_first = 0
+            receiver.fail_first, receiver.refuse_opened_before = 0, time.monotonic()
             second = open_manager(tmp_path, url)
             try:
                 (delivered,) = receiver.wait_for(1)
@@ -200,3 +200,138 @@ def test_restart_during_an_outage_still_delivers_once(tmp_path: Path, backend: s
                 second.stop()
     finally:
         urls.close()
+
+
+def test_a_stopped_manager_sends_nothing_more_even_if_a_cancellation_is_lost(
+    make_manager: ManagerFactory, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Before Python 3.12, asyncio.wait_for loses a cancellation that arrives as its inner call ends
+    (gh-86296); a lane that lived on after stop() would keep sending beside the next process."""
+    real_wait_for = asyncio.wait_for
+
+    async def wait_for_losing_cancellations(awaitable: Any, timeout: float | None) -> Any:
+        try:
+            return await real_wait_for(awaitable, timeout)
+        except asyncio.CancelledError:
+            return None
+
+    with webhook_server(WebhookReceiver(fail_first=10**9)) as receiver:
+        manager = make_manager()
+        manager.config.create_channel(ChannelSpec(name="hook", type="webhook", url=receiver.url))
+        manager.config.create_rule(hot_rule(["hook"]))
+        monkeypatch.setattr(asyncio, "wait_for", wait_for_losing_cancellations)
+        manager.ingest(temps(time.time(), 90))
+        wait_until(lambda: receiver.refused >= 2)
+        manager.stop()
+        refused = receiver.refused
+        time.sleep(0.5)  # retries are 0.05-0.2 s apart: a lane still alive would have sent again
+        assert receiver.refused == refused
+
+
+def test_delivery_uses_kept_credentials_and_never_logs_them(
+    make_manager: ManagerFactory, caplog: pytest.LogCaptureFixture
+) -> None:
+    for name in ("httpx", "httpcore"):
+        logging.getLogger(name).setLevel(logging.NOTSET)
+    caplog.set_level(logging.DEBUG)
+    token, bearer = "tok-27182818284", "Bearer hdr-1618033"
+    with webhook_server(WebhookReceiver(secret=SECRET, fail_first=2)) as receiver:
+        manager = make_manager()
+        manager.config.create_channel(
+            ChannelSpec(
+                name="hook",
+                type="webhook",
+                url=f"{receiver.url}?token={token}",
+                secret=SECRET,
+                headers={"Authorization": bearer},
+            )
+        )
+        manager.config.replace_channel(
+            "hook", ChannelReplacement(name="hook", type="webhook", min_severity="warning")
+        )
+        manager.config.create_rule(hot_rule(["hook"]))
+        manager.ingest(temps(time.time(), 90))
+        (delivered,) = receiver.wait_for(1)
+        wait_until(manager.dispatcher.idle)
+    assert delivered.path == f"/hook?token={token}" and delivered.signature_ok
+    assert delivered.headers["authorization"] == bearer
+    failures = [r.getMessage() for r in caplog.records if r.name.startswith("gpu_sentinel.alerts")]
+    assert len([m for m in failures if "to hook failed" in m and "HTTP 503" in m]) == 2
+    logged = "\n".join(f"{r.name} {r.getMessage()}" for r in caplog.records)
+    assert "127.0.0.1" in receiver.url and receiver.url not in logged
+    assert token not in logged and bearer not in logged and SECRET not in logged
+    _, items = manager.history(HistoryFilter())
+    assert token not in str(items) and receiver.url not in str(items)
+
+
+FORGED = "\n2026-12-01 03:00:00,000 - gpu_sentinel.auth - CRITICAL - FORGED-BY-RECEIVER admin password reset"
+
+
+def test_a_receivers_error_body_cannot_forge_log_lines(
+    make_manager: ManagerFactory, caplog: pytest.LogCaptureFixture
+) -> None:
+    caplog.set_level(logging.WARNING, logger="gpu_sentinel.alerts")
+    body = ("busy\r" + FORGED + "\x1b[2J\u2028" + "x" * 5000).encode()
+    with webhook_server(WebhookReceiver(fail_first=1, fail_body=body)) as receiver:
+        manager = make_manager()
+        manager.config.create_channel(ChannelSpec(name="hook", type="webhook", url=receiver.url))
+        manager.config.create_rule(hot_rule(["hook"]))
+        manager.ingest(temps(time.time(), 90))
+        receiver.wait_for(1)
+        wait_until(manager.dispatcher.idle)
+    (line,) = [r.getMessage() for r in caplog.records if "to hook failed" in r.getMessage()]
+    assert "HTTP 503: busy\\r\\n2026-12-01 03:00:00,000 - gpu_sentinel.auth - CRITICAL" in line
+    assert "\n" not in line and "\r" not in line and "\x1b" not in line and len(line) < 400
+
+
+def test_excerpt_escapes_every_line_breaking_or_control_character() -> None:
+    text = "a\nb\rc\x1b[31md\u2028e\u0085f\tg\u200bh"
+    assert excerpt(text, 100) == "a\\nb\\rc\\x1b[31md\\u2028e\\x85f\\tg\\u200bh"
+    assert excerpt("x" * 10, 4) == "xxxx..."
+    assert all(char.isprintable() for char in excerpt(text, 100))
+
+
+def test_a_recovered_receiver_is_drained_at_the_next_notification(make_manager: ManagerFactory) -> None:
+    # A first retry a minute away: without a probe the resolved notification would wait behind it.
+    with webhook_server(WebhookReceiver(fail_first=10**9)) as receiver:
+        manager = make_manager(alert_retry_initial_s=60, alert_retry_max_s=600)
+        manager.config.create_channel(ChannelSpec(name="hook", type="webhook", url=receiver.url))
+        manager.config.create_rule(hot_rule(["hook"]))
+        now = time.time()
+        manager.ingest(temps(now, 90))
+        wait_until(lambda: receiver.refused == 1)
+        receiver.fail_first = 1
+        manager.ingest(temps(now + 1, 60))
+        received = receiver.wait_for(2)
+        wait_until(manager.dispatcher.idle)
+    assert [r.body["status"] for r in received] == ["firing", "resolved"] and receiver.refused == 1
+    assert outbox_statuses(manager) == [("firing", "delivered", 2), ("resolved", "delivered", 1)]
+
+
+def test_a_notification_queued_while_a_failing_attempt_is_on_the_wire_still_probes_the_receiver(
+    make_manager: ManagerFactory,
+) -> None:
+    with webhook_server(WebhookReceiver(fail_first=1, delay_s=0.5)) as receiver:
+        manager = make_manager(alert_retry_initial_s=60, alert_retry_max_s=600)
+        manager.config.create_channel(ChannelSpec(name="hook", type="webhook", url=receiver.url))
+        manager.config.create_rule(hot_rule(["hook"]))
+        now = time.time()
+        manager.ingest(temps(now, 90))
+        wait_until(lambda: receiver.arrived == 1)  # the first attempt waits for its (failing) answer
+        manager.ingest(temps(now + 1, 60))
+        received = receiver.wait_for(2)
+    assert [r.body["status"] for r in received] == ["firing", "resolved"] and receiver.refused == 1
+
+
+def test_a_failing_channel_retries_only_its_oldest_notification(make_manager: ManagerFactory) -> None:
+    with webhook_server(WebhookReceiver(fail_first=4)) as receiver:
+        manager = make_manager()
+        manager.config.create_channel(ChannelSpec(name="hook", type="webhook", url=receiver.url))
+        manager.config.create_rule(hot_rule(["hook"]))
+        manager.ingest(temps(time.time(), 90, 91, 92))
+        received = receiver.wait_for(3)
+        wait_until(manager.dispatcher.idle)
+    assert [r.body["instance"] for r in received] == ["gpu0", "gpu1", "gpu2"]
+    _, items = manager.history(HistoryFilter())
+    attempts = {item["gpu_id"]: item["deliveries"][0]["attempts"] for item in items}
+    assert attempts == {0: 5, 1: 1, 2: 1}

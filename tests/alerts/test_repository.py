@@ -7,10 +7,11 @@ from collections.abc import Iterator
 
 import pytest
 
+from gpu_sentinel.alerts.channels import ChannelSpec
 from gpu_sentinel.alerts.defaults import default_rules
 from gpu_sentinel.alerts.engine import AlertEngine
-from gpu_sentinel.alerts.repository import AlertRepository, HistoryFilter
-from gpu_sentinel.alerts.rules import ChannelSpec, RuleSpec
+from gpu_sentinel.alerts.repository import ALERTS_SCHEMA, AlertRepository, HistoryFilter
+from gpu_sentinel.alerts.rules import RuleSpec
 from gpu_sentinel.config import Settings
 from gpu_sentinel.store import open_database
 from tests.alerts.helpers import temps
@@ -39,8 +40,9 @@ def record_fire_and_resolve(repo: AlertRepository, channels: list[str]) -> list[
 
 
 def test_migration_is_idempotent_and_apart_from_history(repository: AlertRepository) -> None:
-    assert repository.migrate() == 1
-    assert repository.database.query("SELECT COUNT(*) FROM alerts_schema_version")[0][0] == 1
+    assert repository.migrate() == ALERTS_SCHEMA.latest
+    count = repository.database.query("SELECT COUNT(*) FROM alerts_schema_version")[0][0]
+    assert count == ALERTS_SCHEMA.latest
 
 
 def test_defaults_are_seeded_once(repository: AlertRepository) -> None:

@@ -9,8 +9,10 @@ from typing import Any
 import pytest
 from pydantic import ValidationError
 
+from gpu_sentinel.alerts.channels import ChannelReplacement, ChannelSpec, ChannelView
+from gpu_sentinel.alerts.errors import AlertConfigError
 from gpu_sentinel.alerts.loader import AlertsFileError, load_alerts_file
-from gpu_sentinel.alerts.rules import ChannelSpec, RuleSpec, RuleUpdate
+from gpu_sentinel.alerts.rules import RuleSpec, RuleUpdate
 
 BASE: dict[str, Any] = {"name": "Hot", "metric": "gpu.temperature_c", "threshold": 85}
 
@@ -63,8 +65,8 @@ def test_channels_need_their_fields_and_hide_secrets() -> None:
         ChannelSpec(name="mail", type="email")
     with pytest.raises(ValidationError, match="not an e-mail address"):
         ChannelSpec(name="m", type="email", smtp_host="h", sender="a@b", recipients=["nobody"])
-    public = ChannelSpec(name="hook", type="webhook", url="https://x.example/h", secret="k").public()
-    assert "secret" not in public and public["secret_set"] is True
+    public = ChannelView.of(ChannelSpec(name="hook", type="webhook", url="https://x.example/h", secret="k"))
+    assert "secret" not in public.model_dump() and public.secret_set is True
 
 
 FILE_RULE = {"id": "hot-file", "name": "Hot", "metric": "gpu.temperature_c", "threshold": 80, "for": "2m"}
@@ -96,3 +98,57 @@ def test_invalid_alerts_file_names_file_and_field(tmp_path: Path) -> None:
     path.write_text("rules:\n  - {name: Hot, metric: nope, threshold: 1}\n")
     with pytest.raises(AlertsFileError, match=r"alerts.yaml: rules.0.metric: unknown metric 'nope'"):
         load_alerts_file(path)
+
+
+@pytest.mark.parametrize(
+    ("kind", "url", "shown"),
+    [
+        ("slack", "https://hooks.slack.com/services/T0/B0/XyZ", "https://hooks.slack.com/********"),
+        ("discord", "https://discord.com/api/webhooks/1/abc", "https://discord.com/********"),
+        ("webhook", "https://hooks.example/in?token=abc", "https://hooks.example/********"),
+        ("webhook", "https://user:pw@hooks.example:8443/in", "https://hooks.example:8443/********"),
+        ("webhook", "https://hooks.example/t/4f9c2a7e11d04b6fa9", "https://hooks.example/********"),
+        ("webhook", "https://hooks.example/alerts/gpu-sentinel", "https://hooks.example/alerts/gpu-sentinel"),
+    ],
+)
+def test_credential_bearing_urls_are_shown_masked(kind: str, url: str, shown: str) -> None:
+    view = ChannelView.of(ChannelSpec(name="c", type=kind, url=url))  # type: ignore[arg-type]
+    assert view.url == shown and view.url_set is True
+
+
+def test_a_replacement_keeps_credentials_left_out_or_sent_back_masked() -> None:
+    stored = ChannelSpec(
+        name="hook",
+        type="webhook",
+        url="https://hooks.example/in?token=abc",
+        secret="sign",
+        headers={"Authorization": "Bearer t0ken", "X-Team": "gpu"},
+    )
+    shown = ChannelView.of(stored).model_dump()
+    assert shown["headers"] == {"Authorization": "********", "X-Team": "********"}
+    round_trip = ChannelReplacement.model_validate({**shown, "min_severity": "critical"}).applied_to(stored)
+    assert round_trip == stored.model_copy(update={"min_severity": "critical"})
+    left_out = ChannelReplacement(name="hook", type="webhook").applied_to(stored)
+    assert left_out == stored
+
+    changed = ChannelReplacement.model_validate(
+        {"name": "hook", "type": "webhook", "headers": {"Authorization": "********", "X-New": "1"}}
+    ).applied_to(stored)
+    assert changed.headers == {"Authorization": "Bearer t0ken", "X-New": "1"}
+    cleared = ChannelReplacement(name="hook", type="webhook", secret=None, headers={}).applied_to(stored)
+    assert cleared.secret is None and cleared.headers == {} and cleared.url == stored.url
+    with pytest.raises(AlertConfigError, match=r"X-Other: \*{8} is the mask shown for a stored value"):
+        ChannelReplacement(name="hook", type="webhook", headers={"X-Other": "********"}).applied_to(stored)
+
+
+def test_a_new_channel_cannot_store_a_mask() -> None:
+    with pytest.raises(ValidationError, match=r"url: \*{8} is the mask"):
+        ChannelSpec(name="c", type="slack", url="https://hooks.slack.com/********")
+
+
+def test_redaction_removes_every_credential_from_a_message() -> None:
+    channel = ChannelSpec(
+        name="hook", type="webhook", url="https://h.example/in?token=abc", headers={"A": "Bearer t0ken"}
+    )
+    text = channel.redact("POST https://h.example/in?token=abc with Bearer t0ken failed")
+    assert text == "POST ******** with ******** failed"

@@ -21,7 +21,13 @@ from gpu_sentinel.service import Service
 
 
 def make_client(settings: Settings, service: Service | None = None) -> TestClient:
-    return TestClient(create_app(settings, service=service), raise_server_exceptions=False)
+    # A loopback name, as a local browser sends it: anonymous-read services refuse foreign Host names.
+    return TestClient(
+        create_app(settings, service=service),
+        base_url="http://localhost",
+        headers={"Host": "localhost"},
+        raise_server_exceptions=False,
+    )
 
 
 @pytest.fixture

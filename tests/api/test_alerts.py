@@ -11,6 +11,7 @@ import pytest
 from fastapi.testclient import TestClient
 
 from gpu_sentinel.config import Settings
+from tests.alerts.receivers import WebhookReceiver, webhook_server
 from tests.api.conftest import ADMIN, VIEWER, bearer, make_client, secured_service
 
 RULES = "/api/v1/alerts/rules"
@@ -76,6 +77,38 @@ def test_builtin_rule_can_be_edited_and_disabled(
     assert response.json()["builtin"] is True and response.json()["enabled"] is False
 
 
+def test_the_catalogue_publishes_the_levels_the_built_in_rules_fire_at(
+    api: tuple[TestClient, dict[str, str], dict[str, str]],
+) -> None:
+    client, admin, viewer = api
+
+    def levels() -> dict[str, Any]:
+        entries = client.get("/api/v1/metrics", headers=viewer).json()["metrics"]
+        return {entry["key"]: entry["thresholds"] for entry in entries}
+
+    rules = {rule["id"]: rule for rule in client.get(RULES, headers=viewer).json()}
+    level_rules = (
+        ("gpu-temperature-critical", "gpu.temperature_c"),
+        ("gpu-memory-full", "gpu.memory_used_pct"),
+    )
+    for rule_id, key in level_rules:
+        rule = rules[rule_id]
+        assert (rule["metric"], rule["severity"]) == (key, "critical")
+        assert levels()[key] == {"warning": rule["clear_threshold"], "critical": rule["threshold"]}
+    assert levels()["gpu.temperature_c"] == {"warning": 80, "critical": 85}
+    assert levels()["gpu.utilization_pct"] == {"warning": 70, "critical": 85}
+    assert levels()["gpu.memory_used_bytes"] is None
+
+    # An admin's edit of the built-in rule moves the dashboard's levels with it.
+    edited = {"threshold": 92, "clear_threshold": 87}
+    response = client.patch(f"{RULES}/gpu-temperature-critical", json=edited, headers=admin)
+    assert response.status_code == 200, response.text
+    assert levels()["gpu.temperature_c"] == {"warning": 87, "critical": 92}
+    # One that no longer watches temperature leaves the registry's levels in place.
+    client.patch(f"{RULES}/gpu-temperature-critical", json={"metric": "gpu.power_w"}, headers=admin)
+    assert levels()["gpu.temperature_c"] == {"warning": 80, "critical": 85}
+
+
 @pytest.mark.parametrize(
     ("change", "message"),
     [
@@ -116,13 +149,13 @@ def test_changes_need_an_admin(api: tuple[TestClient, dict[str, str], dict[str, 
 
 
 def test_channel_secrets_are_write_only(api: tuple[TestClient, dict[str, str], dict[str, str]]) -> None:
-    client, admin, viewer = api
+    client, admin, _ = api
     channel = {"name": "hook", "type": "webhook", "url": "http://127.0.0.1:9/h", "secret": "top-secret"}
     created = client.post(CHANNELS, json=channel, headers=admin)
     assert created.status_code == 201
     assert "top-secret" not in created.text and created.json()["secret_set"] is True
-    listed = client.get(CHANNELS, headers=viewer)
-    assert "top-secret" not in listed.text
+    listed = client.get(CHANNELS, headers=admin)
+    assert "top-secret" not in listed.text and listed.json()[0]["url"] == "http://127.0.0.1:9/h"
     replaced = client.put(
         f"{CHANNELS}/hook", json={**channel, "secret": None, "url": "http://127.0.0.1:9/x"}, headers=admin
     )
@@ -141,6 +174,75 @@ def test_channel_secrets_are_write_only(api: tuple[TestClient, dict[str, str], d
     assert bad.status_code == 422 and "needs smtp_host, sender, recipients" in bad.json()["detail"]
 
 
+def test_channels_are_readable_by_admins_only(
+    api: tuple[TestClient, dict[str, str], dict[str, str]],
+) -> None:
+    client, admin, viewer = api
+    hook = {"name": "hook", "type": "webhook", "url": "http://127.0.0.1:9/h"}
+    assert client.post(CHANNELS, json=hook, headers=admin).status_code == 201
+    for path in (CHANNELS, f"{CHANNELS}/hook"):
+        assert client.get(path).status_code == 401
+        refused = client.get(path, headers=viewer)
+        assert refused.status_code == 403 and "127.0.0.1:9" not in refused.text
+        assert client.get(path, headers=admin).status_code == 200
+
+
+SLACK_URL = "https://hooks.slack.com/services/T000/B000/XXXXsecretXXXX"
+TOKEN_URL = "https://hooks.example/in?token=tok-3141592653"
+CREDENTIALS = ("XXXXsecretXXXX", "tok-3141592653", "Bearer abc.def", "sign-key", "smtp-pass")
+
+
+def test_channel_credentials_are_shown_masked_and_kept_on_replace(
+    api: tuple[TestClient, dict[str, str], dict[str, str]],
+) -> None:
+    client, admin, _ = api
+    channels: list[dict[str, Any]] = [
+        {"name": "slack", "type": "slack", "url": SLACK_URL},
+        {
+            "name": "hook",
+            "type": "webhook",
+            "url": TOKEN_URL,
+            "secret": "sign-key",
+            "headers": {"Authorization": "Bearer abc.def"},
+        },
+        {
+            "name": "mail",
+            "type": "email",
+            "smtp_host": "127.0.0.1",
+            "sender": "gpu@example.org",
+            "recipients": ["ops@example.org"],
+            "username": "alerts",
+            "password": "smtp-pass",
+        },
+    ]
+    for channel in channels:
+        created = client.post(CHANNELS, json=channel, headers=admin)
+        assert created.status_code == 201, created.text
+    listed = client.get(CHANNELS, headers=admin)
+    assert not [secret for secret in CREDENTIALS if secret in listed.text]
+    shown = {channel["name"]: channel for channel in listed.json()}
+    assert shown["slack"]["url"] == "https://hooks.slack.com/********" and shown["slack"]["url_set"]
+    assert shown["hook"]["url"] == "https://hooks.example/********"
+    assert shown["hook"]["headers"] == {"Authorization": "********"} and shown["hook"]["secret_set"]
+    assert shown["mail"]["password_set"] is True and shown["mail"]["username"] == "alerts"
+
+    for name, view in shown.items():
+        back = client.put(f"{CHANNELS}/{name}", json={**view, "timeout_s": 5}, headers=admin)
+        assert back.status_code == 200, back.text
+        assert back.json() == {**view, "timeout_s": 5}
+    service = client.app.state.service  # type: ignore[attr-defined]
+    stored = {channel.name: channel.stored() for channel in service.alerts.config.channels()}
+    assert stored["slack"]["url"] == SLACK_URL
+    assert stored["hook"]["url"] == TOKEN_URL and stored["hook"]["secret"] == "sign-key"
+    assert stored["hook"]["headers"] == {"Authorization": "Bearer abc.def"}
+    assert stored["mail"]["password"] == "smtp-pass"
+
+    masked_new = client.put(
+        f"{CHANNELS}/hook", json={**shown["hook"], "headers": {"X-New": "********"}}, headers=admin
+    )
+    assert masked_new.status_code == 422 and "X-New: ********" in masked_new.json()["detail"]
+
+
 def test_channel_test_reports_an_unreachable_receiver(
     api: tuple[TestClient, dict[str, str], dict[str, str]],
 ) -> None:
@@ -150,6 +252,23 @@ def test_channel_test_reports_an_unreachable_receiver(
     )
     response = client.post(f"{CHANNELS}/dead/test", headers=admin)
     assert response.status_code == 502 and response.json()["error"] == "channel_failed"
+    assert response.json()["detail"] == "Channel 'dead' failed: ConnectError"
+
+
+def test_channel_test_reports_only_the_receivers_status(
+    api: tuple[TestClient, dict[str, str], dict[str, str]],
+) -> None:
+    client, admin, _ = api
+    page = b"<html>internal admin console: db_password=hunter2</html>"
+    with webhook_server(WebhookReceiver(fail_first=1, fail_body=page)) as local_service:
+        channel = {"name": "probe", "type": "webhook", "url": local_service.url}
+        assert client.post(CHANNELS, json=channel, headers=admin).status_code == 201
+        refused = client.post(f"{CHANNELS}/probe/test", headers=admin)
+        accepted = client.post(f"{CHANNELS}/probe/test", headers=admin)
+    assert refused.status_code == 502
+    assert refused.json()["detail"] == "Channel 'probe' failed: the receiver answered HTTP 503"
+    assert accepted.status_code == 200 and accepted.json() == {"channel": "probe", "delivered": True}
+    assert local_service.received[0].body["rule"]["id"] == "test"
 
 
 def test_silences(api: tuple[TestClient, dict[str, str], dict[str, str]]) -> None:

@@ -2,14 +2,18 @@
 
 from __future__ import annotations
 
+import logging
 import time
+from contextlib import ExitStack
 from pathlib import Path
 
 import jwt
 import pytest
 from fastapi.testclient import TestClient
 
+from gpu_sentinel.collectors.simulated import SimulatedGPUs
 from gpu_sentinel.config import Settings
+from gpu_sentinel.service import Service
 from tests.api.conftest import ADMIN, VIEWER, bearer, make_client, secured_service
 
 READ = "/api/v1/system/gpus"
@@ -22,6 +26,7 @@ def _secret(settings: Settings) -> bytes:
 def _token(secret: bytes, **overrides: object) -> str:
     now = int(time.time())
     claims = {"sub": ADMIN[0], "role": "admin", "typ": "access", "iss": "gpu-sentinel", "iat": now}
+    claims |= {"uid": "some-id", "gen": 0, "jti": "some-token"}
     claims |= {"exp": now + 60, **overrides}
     return jwt.encode(claims, secret, algorithm="HS256")
 
@@ -62,7 +67,7 @@ def test_viewer_token_reads(secured: TestClient) -> None:
         (lambda secret: _token(secret, exp=int(time.time()) - 5), "expired"),
         (lambda secret: _token(b"x" * 48), "signature"),
         (lambda secret: "not.a.jwt", "malformed"),
-        (lambda secret: _token(secret, typ="refresh"), "refresh token cannot be used"),
+        (lambda secret: _token(secret, typ="refresh", fam="f"), "refresh token cannot be used"),
         (lambda secret: _token(secret, sub="nobody"), "no longer exists"),
         (lambda secret: _unsigned_token(), "not allowed"),
     ],
@@ -101,11 +106,15 @@ def test_viewer_cannot_manage_users_and_admin_can(secured: TestClient) -> None:
     assert secured.post("/api/v1/users", json=new_user, headers=admin).status_code == 409
 
 
-def test_role_changes_and_removal_apply_to_tokens_already_issued(secured: TestClient) -> None:
+def test_role_changes_and_removal_revoke_tokens_already_issued(secured: TestClient) -> None:
     admin, viewer = bearer(secured, ADMIN), bearer(secured, VIEWER)
     promoted = secured.patch(f"/api/v1/users/{VIEWER[0]}", json={"role": "admin"}, headers=admin)
     assert promoted.json()["role"] == "admin"
-    assert secured.get("/api/v1/users", headers=viewer).status_code == 200
+    revoked = secured.get(READ, headers=viewer)
+    _assert_401(revoked, "invalid_token")
+    assert "role change" in revoked.json()["detail"]
+    viewer = bearer(secured, VIEWER)
+    assert secured.get("/api/v1/users", headers=viewer).status_code == 200  # the new role, after a login
     assert secured.delete(f"/api/v1/users/{VIEWER[0]}", headers=admin).status_code == 204
     assert secured.get(READ, headers=viewer).status_code == 401
 
@@ -204,3 +213,102 @@ def test_user_input_is_validated_with_clear_messages(secured: TestClient) -> Non
         "/api/v1/users", json={"username": "dave", "password": "long-enough", "role": "root"}, headers=admin
     )
     assert bad_role.status_code == 422 and "role" in bad_role.json()["detail"]
+
+
+def test_logins_beyond_the_hashing_bound_are_refused_not_queued(secured: TestClient) -> None:
+    hashing = secured.app.state.service.auth.hashing  # type: ignore[attr-defined]
+    right = {"username": ADMIN[0], "password": ADMIN[1]}
+    with ExitStack() as held:
+        for _ in range(hashing.slots):
+            held.enter_context(hashing.slot())
+        busy = secured.post("/api/v1/auth/login", json=right)
+        assert busy.status_code == 429 and busy.json()["error"] == "login_busy"
+        assert busy.headers["retry-after"] == "1"
+    assert secured.post("/api/v1/auth/login", json=right).status_code == 200
+
+
+def test_failed_logins_and_lockouts_leave_an_audit_line_without_the_password(
+    secured: TestClient, caplog: pytest.LogCaptureFixture
+) -> None:
+    attempt = {"username": ADMIN[0], "password": "guess-password-x"}
+    with caplog.at_level(logging.INFO, logger="gpu_sentinel.audit"):
+        for _ in range(6):
+            secured.post("/api/v1/auth/login", json=attempt)
+    lines = [record.getMessage() for record in caplog.records if record.name == "gpu_sentinel.audit"]
+    failed = [line for line in lines if "outcome=bad_credentials" in line]
+    assert len(failed) == 5 and f"user='{ADMIN[0]}'" in failed[0] and "client=testclient" in failed[0]
+    assert any(line.startswith("login locked:") for line in lines)
+    assert any("outcome=locked" in line for line in lines)
+    assert "guess-password-x" not in caplog.text
+
+
+def _login(client: TestClient, user: tuple[str, str]) -> dict[str, str]:
+    response = client.post("/api/v1/auth/login", json={"username": user[0], "password": user[1]})
+    assert response.status_code == 200, response.text
+    return response.json()  # type: ignore[no-any-return]
+
+
+def _refresh(client: TestClient, refresh_token: str) -> object:
+    return client.post("/api/v1/auth/refresh", json={"refresh_token": refresh_token})
+
+
+def test_refresh_tokens_work_once_and_reuse_revokes_the_session(secured: TestClient) -> None:
+    first = _login(secured, VIEWER)
+    second = _refresh(secured, first["refresh_token"])
+    assert second.status_code == 200  # type: ignore[attr-defined]
+    reused = _refresh(secured, first["refresh_token"])
+    _assert_401(reused, "invalid_token")
+    assert "already used" in reused.json()["detail"]  # type: ignore[attr-defined]
+    # The thief or the owner, whoever comes second, ends the whole session: its newest token dies too.
+    _assert_401(_refresh(secured, second.json()["refresh_token"]), "invalid_token")  # type: ignore[attr-defined]
+    other_session = _login(secured, VIEWER)  # other logins are not affected
+    assert _refresh(secured, other_session["refresh_token"]).status_code == 200  # type: ignore[attr-defined]
+
+
+def test_a_password_change_revokes_every_earlier_token(secured: TestClient) -> None:
+    admin = bearer(secured, ADMIN)
+    before = _login(secured, VIEWER)
+    changed = secured.patch(f"/api/v1/users/{VIEWER[0]}", json={"password": "new-viewer-pass"}, headers=admin)
+    assert changed.status_code == 200
+    _assert_401(
+        secured.get(READ, headers={"Authorization": f"Bearer {before['access_token']}"}), "invalid_token"
+    )
+    _assert_401(_refresh(secured, before["refresh_token"]), "invalid_token")
+    after = _login(secured, (VIEWER[0], "new-viewer-pass"))
+    assert secured.get(READ, headers={"Authorization": f"Bearer {after['access_token']}"}).status_code == 200
+
+
+def test_a_re_created_name_does_not_inherit_old_tokens(secured: TestClient) -> None:
+    admin = bearer(secured, ADMIN)
+    old = _login(secured, VIEWER)
+    assert secured.delete(f"/api/v1/users/{VIEWER[0]}", headers=admin).status_code == 204
+    recreated = {"username": VIEWER[0], "password": VIEWER[1], "role": "viewer"}
+    assert secured.post("/api/v1/users", json=recreated, headers=admin).status_code == 201
+    _assert_401(
+        secured.get(READ, headers={"Authorization": f"Bearer {old['access_token']}"}), "invalid_token"
+    )
+    _assert_401(_refresh(secured, old["refresh_token"]), "invalid_token")
+
+
+def test_spent_refresh_tokens_stay_spent_after_a_restart(secured_settings: Settings) -> None:
+    with make_client(secured_settings, secured_service(secured_settings)) as first_run:
+        spent = _login(first_run, VIEWER)["refresh_token"]
+        current = _refresh(first_run, spent).json()["refresh_token"]  # type: ignore[attr-defined]
+    restarted = Service(secured_settings, gpu_source=SimulatedGPUs(1, seed=1, xid_mean_interval_s=1e12))
+    with make_client(secured_settings, restarted) as second_run:
+        assert _refresh(second_run, current).status_code == 200  # type: ignore[attr-defined]
+        _assert_401(_refresh(second_run, spent), "invalid_token")
+
+
+def test_a_malformed_login_never_echoes_the_password(secured: TestClient) -> None:
+    secret = "x" * 300  # too long: a validation error on the password itself
+    too_long = secured.post("/api/v1/auth/login", json={"username": ADMIN[0], "password": secret})
+    assert too_long.status_code == 422 and "password" in too_long.json()["detail"]
+    misspelt = secured.post("/api/v1/auth/login", json={"username": ADMIN[0], "pasword": "hunter2-secret"})
+    assert misspelt.status_code == 422 and "pasword" in misspelt.json()["detail"]
+    wrong_type = secured.post("/api/v1/auth/login", json={"username": ADMIN[0], "password": ["hunter3-x"]})
+    assert wrong_type.status_code == 422
+    for response in (too_long, misspelt, wrong_type):
+        assert "xxxxxxxx" not in response.text and "hunter" not in response.text
+    short_name = secured.post("/api/v1/auth/login", json={"username": "", "password": "p"})
+    assert "(got '')" in short_name.json()["detail"]  # other values are still shown

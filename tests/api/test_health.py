@@ -37,4 +37,10 @@ def test_stalled_sampler_is_reported_stale_with_503(tmp_path: Path) -> None:
 def test_no_gpu_is_healthy_but_says_why(no_gpu_client: TestClient) -> None:
     body = no_gpu_client.get("/api/v1/health").json()
     assert body["status"] == "ok"
-    assert body["gpu"] == {"available": False, "status": "disabled", "count": 0, "lost": []}
+    assert body["gpu"] == {
+        "available": False,
+        "status": "disabled",
+        "count": 0,
+        "lost": [],
+        "unresponsive": [],
+    }

@@ -69,19 +69,23 @@ def test_stream_needs_a_token_when_anonymous_reads_are_off(secured: TestClient) 
 
     with (
         pytest.raises(WebSocketDenialResponse) as forged,
-        secured.websocket_connect("/api/v1/stream?token=forged"),
+        secured.websocket_connect("/api/v1/stream", subprotocols=["bearer", "forged"]),
     ):
         pass
     assert forged.value.status_code == 401 and forged.value.json()["error"] == "invalid_token"
 
 
-def test_token_in_query_or_subprotocol(secured: TestClient) -> None:
+def test_token_in_subprotocol_and_never_in_the_url(secured: TestClient) -> None:
     token = bearer(secured, VIEWER)["Authorization"].removeprefix("Bearer ")
-    with secured.websocket_connect(f"/api/v1/stream?token={token}") as ws:
-        assert ws.receive_json()["type"] == "snapshot"
     with secured.websocket_connect("/api/v1/stream", subprotocols=["bearer", token]) as ws:
         assert ws.accepted_subprotocol == "bearer"
         assert ws.receive_json()["type"] == "snapshot"
+    with (
+        pytest.raises(WebSocketDenialResponse) as in_url,
+        secured.websocket_connect(f"/api/v1/stream?token={token}"),
+    ):
+        pass
+    assert in_url.value.status_code == 401 and in_url.value.json()["error"] == "not_authenticated"
 
 
 def test_heartbeats_fill_the_silence(tmp_path: Path) -> None:

@@ -1,18 +1,21 @@
-"""The stream hub's fan-out: one render per distinct subscription, and backpressure per subscriber."""
+"""The stream hub's fan-out: one render (and one delta) per distinct subscription, and backpressure
+per subscriber."""
 
 from __future__ import annotations
 
 import asyncio
 import itertools
 from collections.abc import Callable
+from typing import Any
 
 import orjson
 import pytest
 
+from gpu_sentinel import json_delta
 from gpu_sentinel.collectors.simulated import SimulatedGPUs
 from gpu_sentinel.sampler import Sampler
 from gpu_sentinel.snapshot import HostSample, Snapshot
-from gpu_sentinel.stream import StreamFullError, StreamHub, Subscription
+from gpu_sentinel.stream import Resync, StreamFullError, StreamHub, Subscription
 
 
 class _Host:
@@ -149,3 +152,121 @@ async def test_subscriber_limit() -> None:
         await hub.serve(send, Subscription())
     task.cancel()
     await asyncio.gather(task, return_exceptions=True)
+
+
+class _Replica:
+    """What an incremental client does: keep the last full frame and apply each delta to it."""
+
+    def __init__(self) -> None:
+        self.frames: list[dict[str, Any]] = []
+        self.kinds: list[str] = []
+
+    async def send(self, text: str) -> None:
+        message = orjson.loads(text)
+        self.kinds.append(message["type"])
+        if message["type"] == "snapshot":
+            self.frames.append(message)
+        elif message["type"] == "delta":
+            assert message["base_seq"] == self.frames[-1]["seq"], "a delta from a frame never sent"
+            self.frames.append(json_delta.apply(self.frames[-1], message["patch"]))
+
+
+async def test_incremental_subscribers_rebuild_every_full_frame_from_one_delta_per_snapshot() -> None:
+    sampler = _sampler()
+    first = _take(sampler)
+    hub = StreamHub(lambda: first, sampler_interval_s=0.25, heartbeat_s=60)
+    full: list[str] = []
+
+    async def full_send(frame: str) -> None:
+        full.append(frame)
+
+    replicas = [_Replica() for _ in range(5)]
+    tasks = [asyncio.create_task(hub.serve(full_send, Subscription()))]
+    tasks += [asyncio.create_task(hub.serve(r.send, Subscription(delta=True))) for r in replicas]
+    await _until(lambda: len(full) == 1 and all(r.frames for r in replicas))
+    for count in range(2, 12):
+        hub.on_snapshot(_take(sampler))
+        await _until(lambda: len(full) == count and all(len(r.frames) == count for r in replicas))  # noqa: B023
+    for replica in replicas:
+        assert replica.kinds == ["snapshot"] + ["delta"] * 10
+        assert [orjson.dumps(f).decode() for f in replica.frames] == full
+    assert hub.deltas_rendered == 10, "one delta per snapshot for all five, not one per subscriber"
+    assert hub.frames_rendered == 10
+    for task in tasks:
+        task.cancel()
+    await asyncio.gather(*tasks, return_exceptions=True)
+
+
+async def test_an_incremental_subscriber_that_missed_frames_gets_a_full_one_then_deltas() -> None:
+    sampler = _sampler()
+    hub = StreamHub(lambda: None, sampler_interval_s=0.25, heartbeat_s=60)
+    release = asyncio.Event()
+    replica = _Replica()
+
+    async def slow_send(text: str) -> None:
+        if len(replica.kinds) == 2:
+            await release.wait()  # stuck on its third frame while the sampler moves on
+        await replica.send(text)
+
+    task = asyncio.create_task(hub.serve(slow_send, Subscription(delta=True)))
+    await _until(lambda: hub.subscribers == 1)
+    for count in (1, 2):
+        hub.on_snapshot(_take(sampler))
+        await _until(lambda: len(replica.kinds) == count)  # noqa: B023
+    for _ in range(4):  # the third is being sent; the fourth and fifth overwrite each other's slot
+        hub.on_snapshot(_take(sampler))
+        await asyncio.sleep(0.01)
+    release.set()
+    await _until(lambda: len(replica.kinds) == 4)
+    hub.on_snapshot(_take(sampler))
+    await _until(lambda: len(replica.kinds) == 5)
+    assert replica.kinds == ["snapshot", "delta", "delta", "snapshot", "delta"]
+    assert [f["seq"] for f in replica.frames] == [1, 2, 3, 6, 7]
+    task.cancel()
+    await asyncio.gather(task, return_exceptions=True)
+
+
+async def test_a_resync_request_brings_a_full_frame() -> None:
+    sampler = _sampler()
+    hub = StreamHub(lambda: None, sampler_interval_s=0.25, heartbeat_s=60)
+    replica = _Replica()
+    resync = Resync()
+    task = asyncio.create_task(hub.serve(replica.send, Subscription(delta=True), resync))
+    await _until(lambda: hub.subscribers == 1)
+    for count in (1, 2):
+        hub.on_snapshot(_take(sampler))
+        await _until(lambda: len(replica.kinds) == count)  # noqa: B023
+    resync.request()
+    await _until(lambda: len(replica.kinds) == 3)
+    hub.on_snapshot(_take(sampler))
+    await _until(lambda: len(replica.kinds) == 4)
+    assert replica.kinds == ["snapshot", "delta", "snapshot", "delta"]
+    assert [f["seq"] for f in replica.frames] == [1, 2, 2, 3]
+    task.cancel()
+    await asyncio.gather(task, return_exceptions=True)
+
+
+async def test_a_late_joiner_at_a_lower_rate_falls_into_step_with_its_group() -> None:
+    sampler = _sampler()
+    snapshots = [_take(sampler)]
+    hub = StreamHub(lambda: snapshots[-1], sampler_interval_s=0.25, heartbeat_s=60)
+    early, late = _Replica(), _Replica()
+    subscription = Subscription(rate_hz=2.0, delta=True)
+    tasks = [asyncio.create_task(hub.serve(early.send, subscription))]
+    await _until(lambda: len(early.kinds) == 1)
+    snapshots.append(_take(sampler))
+    hub.on_snapshot(snapshots[-1])  # not due for the group at 2 Hz
+    tasks.append(asyncio.create_task(hub.serve(late.send, subscription)))
+    await _until(lambda: len(late.kinds) == 1)
+    for _ in range(8):
+        snapshots.append(_take(sampler))
+        hub.on_snapshot(snapshots[-1])
+        await asyncio.sleep(0.01)
+    await _until(lambda: len(early.kinds) == 5)
+    assert [f["seq"] for f in early.frames] == [1, 3, 5, 7, 9]
+    assert early.kinds == ["snapshot"] + ["delta"] * 4
+    assert [f["seq"] for f in late.frames] == [2, 5, 7, 9]
+    assert late.kinds == ["snapshot", "snapshot", "delta", "delta"]
+    for task in tasks:
+        task.cancel()
+    await asyncio.gather(*tasks, return_exceptions=True)

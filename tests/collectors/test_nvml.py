@@ -3,34 +3,36 @@
 from __future__ import annotations
 
 import os
+from collections.abc import Callable
 
 import pynvml
 import pytest
 
-from gpu_sentinel.collectors.nvml import NvmlGPUs, decode_clock_event_reasons
-from tests.collectors.fake_pynvml import FakeDriver
+from gpu_sentinel.collectors.nvml import NvmlGPUs, ReadDeadlines, decode_clock_event_reasons
+from gpu_sentinel.snapshot import GPUSample
+from tests.collectors.fake_pynvml import RESERVED_BYTES, Clock, FakeDriver
 
-
-class Clock:
-    def __init__(self) -> None:
-        self.now = 1000.0
-
-    def __call__(self) -> float:
-        return self.now
-
-
-@pytest.fixture
-def driver(monkeypatch: pytest.MonkeyPatch) -> FakeDriver:
-    return FakeDriver(count=2).install(monkeypatch)
-
-
-@pytest.fixture
-def clock() -> Clock:
-    return Clock()
+# Generous: a read that answers ends the wait at once, so these only bound a test that fails.
+TEST_DEADLINES = ReadDeadlines(wait_s=5.0, fast_s=10.0, slow_s=10.0)
+POLL_LIMIT = 500
 
 
 def make_gpus(clock: Clock) -> NvmlGPUs:
-    return NvmlGPUs(retry_interval_s=30.0, clock=clock)
+    return NvmlGPUs(retry_interval_s=30.0, clock=clock, deadlines=TEST_DEADLINES)
+
+
+def sample_until(
+    gpus: NvmlGPUs,
+    done: Callable[[tuple[GPUSample, ...]], bool],
+    now: float = 10.0,
+    include_slow: bool = False,
+) -> tuple[GPUSample, ...]:
+    """Ticks until ``done`` holds: slow reads finish on their own workers, between ticks."""
+    for _ in range(POLL_LIMIT):
+        samples = gpus.sample(now=now, include_slow=include_slow)
+        if done(samples):
+            return samples
+    raise AssertionError(f"condition never held; last samples: {samples}")
 
 
 def test_reads_every_metric_with_units_converted(driver: FakeDriver, clock: Clock) -> None:
@@ -44,12 +46,21 @@ def test_reads_every_metric_with_units_converted(driver: FakeDriver, clock: Cloc
     assert first.info.uuid != second.info.uuid
     assert first.utilization_gpu_pct == 87.0
     assert first.memory_used_bytes == 40 * 1024**3
+    assert first.memory_reserved_bytes == RESERVED_BYTES
     assert first.temperature_c == 64.0 and first.memory_temperature_c == 72.0
     assert first.power_w == 512.0 and first.power_limit_w == 700.0
     assert first.energy_j == pytest.approx(123_456.789)
+    assert first.pcie_replay_count == 4
     assert first.sm_clock_mhz == 1755 and first.info.gpu_max_mhz == 1980
-    assert first.pcie_tx_bytes_per_s == 2000 * 1024 and first.pcie_rx_bytes_per_s == 5000 * 1024
+    assert first.pcie_tx_bytes_per_s is None  # a counter needs two reads for a rate
+    assert first.nvlink_tx_bytes_per_s is None  # no NVLinks on this GPU
     assert first.encoder_pct == 3.0 and first.decoder_pct == 12.0
+    assert (first.power_violation_s, first.thermal_violation_s, first.reliability_violation_s) == (
+        1.5,
+        3.0,
+        9.0,
+    )
+    assert not first.unresponsive
     assert first.clock_event_reasons == ("sw_power_cap", "sw_thermal_slowdown")
     assert first.ecc_corrected_volatile == 2 and first.ecc_uncorrected_aggregate == 112
     assert first.retired_pages_single_bit == 1 and first.retired_pages_double_bit == 2
@@ -65,9 +76,9 @@ def test_reads_every_metric_with_units_converted(driver: FakeDriver, clock: Cloc
         ("nvmlDeviceGetPowerUsage", "power_w"),
         ("nvmlDeviceGetTemperature", "temperature_c"),
         ("nvmlDeviceGetFieldValues", "memory_temperature_c"),
-        ("nvmlDeviceGetTotalEnergyConsumption", "energy_j"),
+        ("nvmlDeviceGetFieldValues", "energy_j"),
         ("nvmlDeviceGetEncoderUtilization", "encoder_pct"),
-        ("nvmlDeviceGetPcieThroughput", "pcie_tx_bytes_per_s"),
+        ("nvmlDeviceGetViolationStatus", "thermal_violation_s"),
         ("nvmlDeviceGetTotalEccErrors", "ecc_corrected_volatile"),
         ("nvmlDeviceGetRetiredPages", "retired_pages_single_bit"),
         ("nvmlDeviceGetRemappedRows", "remapped_rows_correctable"),
@@ -96,6 +107,7 @@ def test_unsupported_function_is_not_asked_again(driver: FakeDriver, clock: Cloc
         gpus.sample(now=float(tick), include_slow=False)
     assert driver.calls["nvmlDeviceGetFanSpeed"] == 2  # once per GPU
     assert gpus.call_stats()["nvmlDeviceGetFanSpeed"].errors == 2
+    assert gpus.call_stats()["nvmlDeviceGetUtilizationRates"].calls == 10
 
 
 def test_no_permission_gives_null(driver: FakeDriver, clock: Clock, monkeypatch: pytest.MonkeyPatch) -> None:
@@ -129,6 +141,7 @@ def test_old_driver_without_memory_info_v2_uses_v1(
     monkeypatch.setattr(pynvml, "nvmlDeviceGetMemoryInfo", v1_only)
     sample = make_gpus(clock).sample(now=1.0, include_slow=True)[0]
     assert sample.memory_used_bytes == 40 * 1024**3
+    assert sample.memory_reserved_bytes is None
 
 
 def test_gpu_lost_mid_run_is_marked_and_others_keep_reporting(driver: FakeDriver, clock: Clock) -> None:
@@ -205,12 +218,25 @@ def test_slow_metrics_refresh_only_on_the_slow_cadence(driver: FakeDriver, clock
     gpus = make_gpus(clock)
     gpus.sample(now=1.0, include_slow=True)
     driver.gpus[0].processes = [(os.getpid(), 1024**2)]
-    fast = gpus.sample(now=2.0, include_slow=False)[0]
-    assert fast.processes == ()
-    assert fast.ecc_corrected_volatile == 2  # the last slow reading is carried over
-    slow = gpus.sample(now=3.0, include_slow=True)[0]
+    for tick in range(5):
+        fast = gpus.sample(now=2.0 + tick, include_slow=False)[0]
+        assert fast.processes == ()
+        assert fast.ecc_corrected_volatile == 2  # the last slow reading is carried over
+    assert driver.calls["nvmlDeviceGetRemappedRows"] == 2  # one slow read per GPU so far
+
+    gpus.sample(now=8.0, include_slow=True)
+    slow = sample_until(gpus, lambda samples: bool(samples[0].processes))[0]
     assert [p.pid for p in slow.processes] == [os.getpid()]
-    assert driver.calls["nvmlDeviceGetPcieThroughput"] == 2 * 2 * 2  # two slow ticks, two GPUs, tx+rx
+    assert driver.calls["nvmlDeviceGetRemappedRows"] == 4
+    assert "nvmlDeviceGetPcieThroughput" not in driver.calls  # the byte counters are there
+
+
+def test_slow_readings_are_published_when_every_tick_is_a_slow_tick(driver: FakeDriver, clock: Clock) -> None:
+    """A slow read that finishes between two ticks is published, though the next tick starts another."""
+    gpus = make_gpus(clock)
+    gpus.sample(now=1.0, include_slow=True)
+    driver.gpus[1].processes = [(os.getpid(), 1024**2)]
+    sample_until(gpus, lambda samples: bool(samples[1].processes), include_slow=True)
 
 
 def test_xid_events_are_counted_per_gpu(driver: FakeDriver, clock: Clock) -> None:
@@ -233,11 +259,22 @@ def test_xid_events_unavailable_does_not_stop_sampling(driver: FakeDriver, clock
 
 def test_every_call_is_counted_and_timed(driver: FakeDriver, clock: Clock) -> None:
     gpus = make_gpus(clock)
-    gpus.sample(now=1.0, include_slow=False)
+    gpus.sample(now=1.0, include_slow=True)
     stats = gpus.call_stats()
     assert stats["nvmlDeviceGetUtilizationRates"].calls == 2
-    assert all(s.seconds >= 0 for s in stats.values())
-    assert gpus.last_call_count > 20
+    assert stats["nvmlDeviceGetTotalEccErrors"].calls == 2 * 4
+    assert {name: s.calls for name, s in stats.items() if s.calls} == {
+        name: count
+        for name, count in driver.calls.items()
+        if name.startswith(("nvmlDevice", "nvmlSystem", "nvmlGpm"))
+        and name
+        not in (
+            "nvmlDeviceGetCount",
+            "nvmlDeviceGetHandleByIndex",
+            "nvmlDeviceGetSupportedEventTypes",
+            "nvmlDeviceRegisterEvents",
+        )
+    }
 
 
 def test_clock_event_reason_bits_decode_to_names() -> None:

@@ -65,3 +65,36 @@ def test_same_seed_same_simulation() -> None:
     first = run(SimulatedGPUs(2, seed=9), seconds=60)
     second = run(SimulatedGPUs(2, seed=9), seconds=60)
     assert first == second
+
+
+def test_link_counters_and_violation_times_are_plausible() -> None:
+    history = run(SimulatedGPUs(4, seed=3), seconds=1800)
+    samples = [s for tick in history for s in tick]
+    busy = [s for s in samples if (s.utilization_gpu_pct or 0) > 80]
+    idle = [s for s in samples if (s.utilization_gpu_pct or 0) < 1]
+    assert busy and idle
+    assert all(0 <= (s.nvlink_tx_bytes_per_s or 0) <= 450e9 for s in samples)  # H100: 450 GB/s a way
+    assert max(s.nvlink_tx_bytes_per_s or 0 for s in busy) > 1e9
+    # traffic follows load (utilization is rounded to 0.1 %)
+    assert all(
+        (s.nvlink_rx_bytes_per_s or 0) <= ((s.utilization_gpu_pct or 0) + 0.1) * 5.2e8 for s in samples
+    )
+    assert all(s.memory_reserved_bytes == 551 * 1024**2 for s in samples)
+    for index in range(4):
+        low_util = [tick[index].low_util_violation_s or 0 for tick in history]
+        replays = [tick[index].pcie_replay_count or 0 for tick in history]
+        assert low_util == sorted(low_util) and replays == sorted(replays)  # cumulative
+    assert max(tick[0].low_util_violation_s or 0 for tick in history) > 0
+    assert history[-1][0].reliability_violation_s == 0.0
+
+
+def test_an_unresponsive_gpu_reports_only_since_when_until_it_answers() -> None:
+    gpus = SimulatedGPUs(2, seed=2, xid_mean_interval_s=1e12)
+    gpus.sample(now=0.0, include_slow=True)
+    gpus.set_unresponsive(1, since=0.5)
+    stuck = gpus.sample(now=1.0, include_slow=True)
+    assert stuck[1].unresponsive_since == 0.5 and stuck[1].utilization_gpu_pct is None
+    assert not stuck[1].lost and stuck[0].utilization_gpu_pct is not None
+    gpus.set_unresponsive(1, since=None)
+    back = gpus.sample(now=2.0, include_slow=True)[1]
+    assert not back.unresponsive and back.utilization_gpu_pct is not None

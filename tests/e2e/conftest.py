@@ -6,10 +6,12 @@ Skips on a developer machine without Chromium, Playwright or a built dashboard; 
 from __future__ import annotations
 
 import importlib.util
+import time
 from collections.abc import Iterator
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
+import httpx
 import pytest
 
 from gpu_sentinel.api.spa import DEFAULT_WEB_DIR
@@ -36,21 +38,20 @@ def launch_chromium() -> Iterator[Browser]:
             browser.close()
 
 
-@pytest.fixture(scope="session")
-def browser() -> Iterator[Browser]:
+def require_browser() -> None:
+    """Skip without Chromium, Playwright or a built dashboard (fail under CI=true)."""
     require_component(CHROMIUM.is_file(), f"Chromium ({CHROMIUM}; apt-get install chromium)")
     require_component(importlib.util.find_spec("playwright") is not None, "the playwright Python package")
     require_component(
         (DEFAULT_WEB_DIR / "index.html").is_file(),
         f"the built dashboard ({DEFAULT_WEB_DIR}; pip install -e . or npm run build in web/)",
     )
-    yield from launch_chromium()
 
 
-@pytest.fixture
-def page(browser: Browser) -> Iterator[Page]:
-    """A fresh browser context (empty localStorage) that fails the test on any uncaught page error."""
-    context = browser.new_context(viewport=VIEWPORT, color_scheme="dark")
+def fresh_page(browser: Browser, **context_options: Any) -> Iterator[Page]:
+    """A page in a fresh browser context (empty localStorage) that fails the test on any uncaught page
+    error; ``context_options`` go to ``new_context`` (viewport, colour scheme, ...)."""
+    context = browser.new_context(**{"viewport": VIEWPORT, "color_scheme": "dark", **context_options})
     context.set_default_timeout(15_000)
     page = context.new_page()
     errors: list[str] = []
@@ -60,6 +61,19 @@ def page(browser: Browser) -> Iterator[Page]:
     finally:
         context.close()
     assert not errors, f"uncaught errors in the page: {errors}"
+
+
+def wait_for_usage(url: str) -> None:
+    """The usage page lists GPUs once history holds a first minute; a server just started may not yet."""
+    deadline = time.monotonic() + 30
+    while not httpx.get(f"{url}/api/v1/history/usage", params={"range": "1h"}, timeout=10).json()["gpus"]:
+        assert time.monotonic() < deadline, "history never recorded any usage"
+        time.sleep(0.2)
+
+
+@pytest.fixture
+def page(browser: Browser) -> Iterator[Page]:
+    yield from fresh_page(browser)
 
 
 @pytest.fixture(scope="module")

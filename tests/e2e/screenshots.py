@@ -28,6 +28,7 @@ SHOTS = [
     ("dashboard-compare-dark.png", "compare", "dark", "/"),
     ("dashboard-compare-light.png", "compare", "light", "/"),
     ("usage-dark.png", "single", "dark", "/usage"),
+    ("processes-dark.png", "single", "dark", "/processes"),
     ("alerts-dark.png", "single", "dark", "/alerts"),
 ]
 # Rules that make the alerts page show what it does: one firing on every GPU, one still quiet.

@@ -6,6 +6,7 @@ import re
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+import httpx
 import pytest
 
 from tests.conftest import free_port
@@ -142,23 +143,28 @@ def test_client_side_routes_load_the_dashboard_shell(page: Page, sentinel_url: s
     page.get_by_test_id("single-view").wait_for()
 
 
-def test_stopped_server_shows_the_connection_banner_and_retry_recovers(page: Page, tmp_path: Path) -> None:
+def test_dashboard_survives_a_server_restart_by_itself(page: Page, tmp_path: Path) -> None:
     port = free_port()
     args = ["--simulate", "4", "--seed", "3", "--data-dir", str(tmp_path)]
     with running_server(args, port=port) as url:
         open_dashboard(page, url)
         expect_live(page)
-    # The server is gone: the banner says so, and polling gives up after five failures.
-    banner = page.locator("[data-testid=error-banner][data-error-type=connection]")
+    # The server is gone: the banner names the cause once, the navigation stops showing numbers.
+    banner = page.locator("[data-testid=error-banner][data-error-type=unreachable]")
     banner.wait_for()
-    banner.filter(has_text="stopped after 5").wait_for(timeout=20_000)
+    assert banner.locator(".banner-title").inner_text() == "Server unreachable"
+    assert banner.inner_text().count("does not answer") == 1
+    page.locator("[data-testid=compact-status][data-state=offline]").wait_for()
+    assert page.get_by_test_id("compact-gpu").count() == 0
+    banner.filter(has_text="stopped after 5").wait_for(timeout=40_000)
     assert page.get_by_test_id("live-indicator").get_attribute("data-state") == "error"
 
+    # Back on the same port: the page notices by itself, nobody clicks Retry.
     with running_server(args, port=port):
-        banner.get_by_role("button", name="Retry").click()
-        banner.wait_for(state="detached")
+        banner.wait_for(state="detached", timeout=20_000)
         expect_live(page)
         assert NUMBER.search(page.get_by_test_id("gpu-utilization").inner_text())
+        page.locator("[data-testid=compact-status][data-state=ok]").wait_for()
 
 
 def test_without_a_gpu_the_host_metrics_still_show(page: Page, tmp_path: Path) -> None:
@@ -190,3 +196,53 @@ def test_usage_page_lists_every_gpu(page: Page, sentinel_url: str) -> None:
     rows.nth(3).wait_for()
     assert rows.count() == 4
     assert NUMBER.search(rows.first.inner_text())
+
+
+def test_panel_labels_come_from_the_metric_catalogue(page: Page, sentinel_url: str) -> None:
+    catalogue = httpx.get(f"{sentinel_url}/api/v1/metrics", timeout=10).json()["metrics"]
+    labels = {entry["api_field"]: entry["label"] for entry in catalogue if entry["scope"] == "gpu"}
+    open_dashboard(page, sentinel_url)
+    for field in ("pcie.replay_count", "nvlink.tx_mb_per_s", "memory.reserved_gb", "violations.thermal_s"):
+        row = page.get_by_test_id(f"metric-{field}")
+        row.filter(has_text=labels[field]).wait_for()
+        assert NUMBER.search(row.inner_text()) or "N/A" in row.inner_text()
+
+
+def test_zoom_survives_live_updates_until_back_to_live(page: Page, sentinel_url: str) -> None:
+    open_dashboard(page, sentinel_url)
+    wait_for_chart_data(page)
+    chart = page.get_by_test_id("chart-utilization")
+    host = chart.locator(".chart-host")
+    page.wait_for_function(  # a few seconds of points, so there is something to zoom into
+        "() => { const [a, b] = (document.querySelector('[data-testid=chart-utilization] .chart-host')"
+        ".dataset.xWindow || '..').split('..').map(Number); return b - a >= 4; }"
+    )
+    box = chart.locator(".u-over").bounding_box()
+    assert box is not None
+    y = box["y"] + box["height"] / 2
+    page.mouse.move(box["x"] + box["width"] * 0.2, y)
+    page.mouse.down()
+    page.mouse.move(box["x"] + box["width"] * 0.6, y, steps=5)
+    page.mouse.up()
+    chart.get_by_test_id("back-to-live").wait_for()
+    zoomed = host.get_attribute("data-x-window")
+
+    # Live points keep arriving (the value changes), the window stays.
+    value = page.get_by_test_id("gpu-utilization")
+    for _ in range(3):
+        before = value.inner_text()
+        page.wait_for_function(
+            "(before) => document.querySelector('[data-testid=gpu-utilization]').innerText !== before",
+            arg=before,
+        )
+    assert host.get_attribute("data-x-window") == zoomed
+
+    chart.get_by_test_id("back-to-live").click()
+    chart.get_by_test_id("back-to-live").wait_for(state="detached")
+    page.wait_for_function(
+        "(zoomed) => document.querySelector('[data-testid=chart-utilization] .chart-host').dataset.xWindow"
+        " !== zoomed",
+        arg=zoomed,
+    )
+    live = host.get_attribute("data-x-window") or ""
+    assert float(live.split("..")[1]) > float((zoomed or "0..0").split("..")[1])

@@ -64,31 +64,38 @@ def expect_stream(page: Page) -> None:
 
 @pytest.fixture(scope="module")
 def admin_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
-    """Anonymous reads (loopback) plus an admin who may change alerting."""
+    """Anonymous reads (loopback) plus an admin who may change alerting. The browser and the test's own
+    requests share one client address here, so the per-address rate limit (tested on its own) is off."""
     data_dir = tmp_path_factory.mktemp("sentinel-admin")
     add_admin(data_dir)
-    with running_server(["--simulate", "4", "--seed", "5", "--data-dir", str(data_dir)]) as url:
+    args = ["--simulate", "4", "--seed", "5", "--data-dir", str(data_dir), "--rate-limit", "0"]
+    with running_server(args) as url:
         yield url
 
 
 def test_dashboard_receives_live_data_over_the_stream(page: Page, sentinel_url: str) -> None:
-    snapshots: list[str] = []
+    frames: list[str] = []
+    urls: list[str] = []
 
     def watch(socket: WebSocket) -> None:
         if "/api/v1/stream" in socket.url:
-            socket.on("framereceived", lambda payload: snapshots.append(str(payload)[:20]))
+            urls.append(socket.url)
+            socket.on("framereceived", lambda payload: frames.append(str(payload)[:20]))
 
     page.on("websocket", watch)
     page.goto(sentinel_url)
     expect_stream(page)
     assert page.get_by_test_id("live-indicator").inner_text().startswith("Live · stream")
-    # Values change while only the stream (plus its slow side poll) feeds the page.
+    # Values change while only the stream (plus its slow side poll) feeds the page, in incremental
+    # mode: one full frame, then deltas only, each applied to the last (no resync needed).
     power = page.get_by_test_id("gpu-power")
     first = power.inner_text()
     page.wait_for_function(
         "(first) => document.querySelector('[data-testid=gpu-power]').innerText !== first", arg=first
     )
-    assert any('"type":"snapshot"' in frame for frame in snapshots)
+    assert len(urls) == 1 and "mode=delta" in urls[0]
+    kinds = [frame.removeprefix('{"type":"').split('"')[0] for frame in frames]
+    assert kinds[0] == "snapshot" and kinds.count("snapshot") == 1 and "delta" in kinds
     assert NUMBER.search(page.get_by_test_id("gpu-utilization").inner_text())
 
 

@@ -107,6 +107,14 @@ def _declare_control_functions(lib: ctypes.CDLL) -> None:
     lib.fakenvml_reset.restype = None
     lib.fakenvml_call_count.argtypes = []
     lib.fakenvml_call_count.restype = ctypes.c_ulonglong
+    lib.fakenvml_set_hang.argtypes = [ctypes.c_int, ctypes.c_double]
+    lib.fakenvml_set_hang.restype = None
+    lib.fakenvml_hung_calls.argtypes = []
+    lib.fakenvml_hung_calls.restype = ctypes.c_uint
+    lib.fakenvml_delayed_calls.argtypes = []
+    lib.fakenvml_delayed_calls.restype = ctypes.c_uint
+    lib.fakenvml_gpm_samples_live.argtypes = []
+    lib.fakenvml_gpm_samples_live.restype = ctypes.c_longlong
 
 
 def _check_pynvml_binding(path: Path) -> None:

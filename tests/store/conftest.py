@@ -10,6 +10,7 @@ from pathlib import Path
 import pytest
 
 from gpu_sentinel.config import Settings
+from gpu_sentinel.node import NodeIdentity
 from gpu_sentinel.store import HistoryStore
 from tests.conftest import require_component
 from tests.store.helpers import fresh_schema, pg_available
@@ -33,10 +34,14 @@ def make_store(database_url: str, tmp_path: Path) -> Iterator[StoreFactory]:
     """Opens (and starts) stores on this test's database; whatever is still open is closed at the end."""
     opened: list[HistoryStore] = []
 
-    def factory(clock: Callable[[], float] | None = None, **overrides: object) -> HistoryStore:
+    def factory(
+        clock: Callable[[], float] | None = None, node: NodeIdentity | None = None, **overrides: object
+    ) -> HistoryStore:
+        """``node``: a node of its own, with a data directory of its own, on the same database."""
         values: dict[str, object] = {"history_cache_ttl": 0, **overrides}
-        settings = Settings(data_dir=tmp_path, database_url=database_url, **values)  # type: ignore[arg-type]
-        store = HistoryStore.from_settings(settings, clock=clock or time.time)
+        data_dir = tmp_path / node.name if node else tmp_path
+        settings = Settings(data_dir=data_dir, database_url=database_url, **values)  # type: ignore[arg-type]
+        store = HistoryStore.from_settings(settings, clock=clock or time.time, node=node)
         store.start()
         opened.append(store)
         return store

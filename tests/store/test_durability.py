@@ -10,16 +10,22 @@ import sys
 import time
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 from urllib.parse import urlsplit, urlunsplit
 
+import httpx
+import psutil
+import psycopg
 import pytest
 
 from gpu_sentinel.config import Settings
+from gpu_sentinel.node import load_node_identity
 from gpu_sentinel.store import HistoryStore, TrendQuery, open_database
 from gpu_sentinel.store.errors import HistoryUnavailableError
 from gpu_sentinel.store.sqlite import SQLiteDatabase
 from gpu_sentinel.store.tiers import tiers_for
-from tests.conftest import require_component
+from tests.conftest import free_port, require_component
+from tests.server import running_server
 from tests.store.helpers import feed, fresh_schema, gpu, pg_available, process
 from tests.store.proxy import TCPProxy
 
@@ -45,6 +51,7 @@ def open_store(url: str, tmp_path: Path, memory_rows: int) -> HistoryStore:
     store = HistoryStore(
         open_database(settings),
         tiers_for(settings),
+        load_node_identity(tmp_path),
         spill_path=tmp_path / "spill.jsonl",
         spill_max_bytes=64 * 1024 * 1024,
         retry_interval=0.2,
@@ -78,12 +85,9 @@ def busy(ts: float) -> list:  # type: ignore[type-arg]
 
 
 @pytest.mark.real_component
-@pytest.mark.parametrize("memory_rows", [1_000_000, 50], ids=["in-memory", "spilling-to-file"])
-def test_postgresql_outage_loses_no_sample(
-    proxied_url: tuple[str, TCPProxy], tmp_path: Path, memory_rows: int
-) -> None:
+def test_postgresql_outage_loses_no_sample(proxied_url: tuple[str, TCPProxy], tmp_path: Path) -> None:
     url, proxy = proxied_url
-    store = open_store(url, tmp_path, memory_rows)
+    store = open_store(url, tmp_path, memory_rows=50)
     start = (int(time.time()) // 60 - 20) * 60
     feed(store, start, 30, busy)
     assert store.status().writer.connected
@@ -92,7 +96,7 @@ def test_postgresql_outage_loses_no_sample(
     feed(store, start + 30, 90, busy)
     status = store.status().writer
     assert not status.connected and status.last_error
-    assert (status.spilled_bytes > 0) == (memory_rows == 50)
+    assert status.spilled_bytes > 0 and status.backlog_rows == 0, "each batch goes to the file at once"
     with pytest.raises(HistoryUnavailableError):
         store.trends(TrendQuery(("gpu_utilization",), start, start + 120, (0,), 1))
 
@@ -109,7 +113,7 @@ def test_postgresql_outage_loses_no_sample(
 
 
 @pytest.mark.real_component
-def test_restart_during_an_outage_replays_the_spill_file(
+def test_graceful_restart_during_an_outage_replays_the_spill_file(
     proxied_url: tuple[str, TCPProxy], tmp_path: Path
 ) -> None:
     url, proxy = proxied_url
@@ -132,7 +136,9 @@ def test_restart_during_an_outage_replays_the_spill_file(
 CHILD = """
 import sys, time
 from pathlib import Path
+from typing import Any
 from gpu_sentinel.config import Settings
+from gpu_sentinel.node import load_node_identity
 from gpu_sentinel.store import HistoryStore
 from tests.store.helpers import gpu, snapshot
 
@@ -177,3 +183,75 @@ def test_kill_9_loses_at_most_about_a_second_and_the_file_reopens(tmp_path: Path
     result = store.trends(TrendQuery(("gpu_utilization",), int(newest) - 3, int(newest) + 1, (0,), 1))
     assert len(result.series[0].timestamps) == 4
     store.close()
+
+
+def history_status(base_url: str) -> dict[str, Any]:
+    body: dict[str, Any] = httpx.get(f"{base_url}/api/v1/history/status").json()
+    return body
+
+
+def last_sample_ts(base_url: str) -> float:
+    return float(httpx.get(f"{base_url}/api/v1/health").json()["sampler"]["last_sample_timestamp"])
+
+
+def wait_for_flushes(base_url: str, count: int, timeout_s: float = 60) -> None:
+    """Until the writer has held back ``count`` more batches (each flush interval adds one)."""
+    held = lambda: (status := history_status(base_url))["backlog_rows"] + status["spilled_bytes"]  # noqa: E731
+    seen = held()
+    deadline = time.monotonic() + timeout_s
+    while count:
+        assert time.monotonic() < deadline, f"the writer held back no new batch: {history_status(base_url)}"
+        time.sleep(0.1)
+        if (now := held()) != seen:
+            seen, count = now, count - 1
+
+
+def kill_9(port: int) -> None:
+    """SIGKILL the ``serve`` child listening on ``port``: no shutdown code runs."""
+    (child,) = [p for p in psutil.Process().children() if str(port) in p.cmdline()]
+    child.send_signal(signal.SIGKILL)
+    child.wait(10)
+
+
+@pytest.mark.real_component
+def test_kill_9_during_a_postgresql_outage_loses_at_most_the_flush_interval(
+    proxied_url: tuple[str, TCPProxy], tmp_path: Path
+) -> None:
+    url, proxy = proxied_url
+    args = ["--simulate", "1", "--data-dir", str(tmp_path), "--database", url]
+    env = {"GPU_SENTINEL_HISTORY_RETRY_INTERVAL": "0.5", "GPU_SENTINEL_HISTORY_FLUSH_INTERVAL": "1"}
+    port = free_port()
+    with running_server(args, env=env, port=port) as base_url:
+        deadline = time.monotonic() + 30
+        while history_status(base_url)["rows_written"] == 0:
+            assert time.monotonic() < deadline, history_status(base_url)
+            time.sleep(0.1)
+        proxy.cut()
+        outage_from = last_sample_ts(base_url)
+        wait_for_flushes(base_url, 5)
+        sampled_until = last_sample_ts(base_url)
+        wait_for_flushes(base_url, 2)  # a flush that began after ``sampled_until`` has finished
+        health = httpx.get(f"{base_url}/api/v1/health")
+        kill_9(port)
+    assert health.status_code == 200 and health.json()["status"] == "degraded"
+    reason = health.json()["history"]["reason"]
+    assert reason.startswith("history database unavailable: ") and "PostgreSQL" in reason
+    assert str(proxy.port) not in reason and "postgres@" not in reason, "anyone may read the health check"
+    assert health.json()["history"]["reason"].endswith("new samples wait in the spill file")
+    assert sampled_until - outage_from >= 3
+
+    proxy.start()
+    with running_server(args, env=env) as base_url:
+        deadline = time.monotonic() + 60
+        while (status := history_status(base_url))["spilled_bytes"] or not status["connected"]:
+            assert time.monotonic() < deadline, f"the spill file was not replayed: {status}"
+            time.sleep(0.2)
+        health = httpx.get(f"{base_url}/api/v1/health")
+    assert health.json()["status"] == "ok" and health.json()["history"]["status"] == "ok"
+    with psycopg.connect(url) as connection:
+        first, stored = connection.execute(
+            "SELECT MIN(ts), COUNT(*) FILTER (WHERE ts < %s) FROM gpu_raw WHERE gpu_id = 0",
+            (int(sampled_until),),
+        ).fetchone() or (None, 0)
+    assert first is not None and first < outage_from
+    assert stored == int(sampled_until) - first, "every second up to the last flush is in history"

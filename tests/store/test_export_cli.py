@@ -9,8 +9,12 @@ from pathlib import Path
 import pytest
 
 from gpu_sentinel.cli import main
+from gpu_sentinel.collectors.simulated import SimulatedGPUs
 from gpu_sentinel.config import Settings
+from gpu_sentinel.service import Service
 from gpu_sentinel.store import HistoryStore
+from tests.api.conftest import make_client
+from tests.cli_helpers import one_line_error, run_cli
 from tests.store.helpers import feed, gpu
 
 
@@ -38,3 +42,28 @@ def test_export_refuses_an_unknown_metric(
 ) -> None:
     assert main(["export", "--data-dir", str(tmp_path), "--metric", "nope", "--range", "1h"]) == 2
     assert "Unknown metric 'nope'" in capsys.readouterr().err
+
+
+def test_export_before_any_history_says_so_and_creates_nothing(tmp_path: Path) -> None:
+    line = one_line_error(run_cli(["export", "--data-dir", "data", "--range", "1h"], tmp_path))
+    assert line.startswith("gpu-sentinel export: no history yet in data/history.sqlite3;")
+    assert line.endswith("`gpu-sentinel serve` records it")
+    database = tmp_path / "elsewhere" / "h.sqlite3"
+    line = one_line_error(run_cli(["export", "--database", f"sqlite:///{database}"], tmp_path))
+    assert line.startswith(f"gpu-sentinel export: no history yet in {database}")
+    assert sorted(tmp_path.iterdir()) == []
+
+
+def test_export_refuses_a_bucket_finer_than_the_history_kept(tmp_path: Path, filled: int) -> None:
+    """Thirty days back only 1-minute rows remain: a 1 s bucket is refused, as the API refuses it."""
+    result = run_cli(["export", "--data-dir", str(tmp_path), "--range", "30d", "--bucket", "1"], tmp_path)
+    line = one_line_error(result)
+    assert line.startswith("gpu-sentinel export: A 1 s bucket is not kept for this range")
+    assert "multiple of 60 s" in line
+    assert result.stdout == ""
+    settings = Settings(data_dir=tmp_path, history_cache_ttl=0)
+    with make_client(settings, Service(settings, gpu_source=SimulatedGPUs(1, seed=1))) as client:
+        response = client.get("/api/v1/history/export", params={"range": "30d", "bucket": 1})
+        assert response.status_code == 422
+        assert response.json()["error"] == "unavailable_bucket"
+        assert client.get("/api/v1/history/export", params={"range": "30d", "bucket": 120}).status_code == 200

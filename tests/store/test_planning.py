@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import shutil
 from pathlib import Path
 
+import orjson
 import pytest
 
 from gpu_sentinel.config import Settings
@@ -50,15 +52,47 @@ def batch(ts: int) -> Batch:
     return Batch(gpu_rows=[(ts, 0, *([1.0] * 13))], host_rows=[(ts, *([1.0] * 9))])
 
 
-def test_backlog_keeps_arrival_order_across_memory_and_file(tmp_path: Path) -> None:
-    backlog = Backlog(tmp_path / "spill.jsonl", memory_rows=4, max_spill_bytes=1 << 20)
-    for ts in range(6):
+def first_seconds(backlog: Backlog) -> list[int]:
+    return [int(b.gpu_rows[0][0]) for b in backlog.batches(100)]
+
+
+def test_every_batch_is_in_the_file_as_soon_as_it_is_pushed(tmp_path: Path) -> None:
+    path = tmp_path / "spill.jsonl"
+    backlog = Backlog(path, memory_rows=1000, max_spill_bytes=1 << 20)
+    for ts in range(3):
         backlog.push(batch(ts))
-    assert backlog.memory_rows_held == 4 and backlog.spilled_bytes > 0
+        assert backlog.memory_rows_held == 0
+        # What a process started after a kill -9 here would find:
+        found = Path(shutil.copy(path, tmp_path / "after-a-crash.jsonl"))
+        assert first_seconds(Backlog(found, memory_rows=0, max_spill_bytes=1 << 20)) == list(range(ts + 1))
+
+
+def test_backlog_keeps_arrival_order_across_file_and_memory(tmp_path: Path) -> None:
+    path = tmp_path / "spill.jsonl"
+    one_line = len(orjson.dumps(batch(0).to_json())) + 1
+    backlog = Backlog(path, memory_rows=100, max_spill_bytes=2 * one_line)
+    for ts in range(5):
+        backlog.push(batch(ts))
+    assert backlog.memory_rows_held == 3 * len(batch(0)) and backlog.spilled_bytes == 2 * one_line
+    backlog.max_spill_bytes = 1 << 20
     backlog.persist()
     assert backlog.memory_rows_held == 0
-    assert [b.gpu_rows[0][0] for b in backlog.batches(100)] == list(range(6))
-    assert not backlog and not (tmp_path / "spill.jsonl").exists()
+    assert first_seconds(backlog) == list(range(5))
+    assert not backlog and not path.exists()
+
+
+def test_an_unwritable_spill_file_holds_batches_in_memory_until_it_is_writable(tmp_path: Path) -> None:
+    blocker = tmp_path / "data"
+    blocker.write_text("a file where the directory should be")
+    backlog = Backlog(blocker / "spill.jsonl", memory_rows=3 * len(batch(0)), max_spill_bytes=1 << 20)
+    for ts in range(5):
+        backlog.push(batch(ts))
+    assert backlog.memory_rows_held == 3 * len(batch(0))
+    assert backlog.dropped_rows == 2 * len(batch(0))
+    blocker.unlink()
+    backlog.push(batch(5))
+    assert backlog.memory_rows_held == 0 and backlog.spilled_bytes > 0
+    assert first_seconds(backlog) == [0, 1, 2, 5]
 
 
 def test_a_failed_write_leaves_the_batch_in_the_backlog(tmp_path: Path) -> None:
@@ -83,9 +117,9 @@ def test_a_line_cut_short_by_a_crash_is_discarded(tmp_path: Path) -> None:
     backlog.push(batch(1))
     with path.open("ab") as file:
         file.write(b'{"gpu": [[2, 0')
-    assert [b.gpu_rows[0][0] for b in Backlog(path, memory_rows=0, max_spill_bytes=1 << 20).batches(10)] == [
-        1
-    ]
+    reopened = Backlog(path, memory_rows=0, max_spill_bytes=1 << 20)
+    reopened.push(batch(3))
+    assert first_seconds(reopened) == [1, 3]
     assert not path.exists()
 
 

@@ -12,6 +12,7 @@ import pytest
 from gpu_sentinel.errors import UnknownGPUError
 from gpu_sentinel.store import TrendQuery
 from gpu_sentinel.store.errors import InvalidTimeRangeError, TooManyPointsError, UnknownMetricError
+from gpu_sentinel.store.schema import HISTORY
 from tests.store.conftest import StoreFactory
 from tests.store.helpers import feed, gpu, process
 
@@ -177,5 +178,6 @@ def test_repeated_questions_within_the_ttl_are_answered_from_cache(make_store: S
 
 def test_schema_is_versioned_and_migration_is_idempotent(make_store: StoreFactory) -> None:
     store = make_store()
-    assert store.database.migrate() == 1
-    assert store.database.query("SELECT version FROM schema_version") == [(1,)]
+    assert store.database.migrate() == HISTORY.latest
+    versions = store.database.query("SELECT version FROM schema_version ORDER BY version")
+    assert versions == [(version,) for version in range(1, HISTORY.latest + 1)]

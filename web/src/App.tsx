@@ -1,19 +1,29 @@
-import { useEffect } from 'react';
+import { useCallback, useEffect, useState } from 'react';
 import { connectSession, useSession } from './auth/session';
 import { AlertsPage } from './components/alerts/AlertsPage';
 import { Toasts } from './components/alerts/Toasts';
 import { LoginPage } from './components/auth/LoginPage';
+import { FleetPage } from './components/fleet/FleetPage';
 import { NavBar, type NavItem } from './components/layout/NavBar';
+import { ShortcutsHelp } from './components/layout/ShortcutsHelp';
+import { useKeyboardShortcuts } from './hooks/useKeyboardShortcuts';
 import { Link, navigate, usePath } from './components/layout/router';
 import { SystemMonitor } from './components/SystemMonitor/SystemMonitor';
 import { UsageView } from './components/usage/UsageView';
+import { ProcessesPage } from './components/processes/ProcessesPage';
 import { onAlertEvent } from './stream/alertEvents';
 import { firingCount, useAlertsStore } from './stores/alertsStore';
+import { useFleet } from './stores/fleet';
+import { useMetricCatalogue } from './stores/metricCatalogue';
 import { useServerHistory } from './stores/serverHistory';
-import { useSystemMonitorStore } from './stores/systemMonitorStore';
+import { liveController } from './stores/liveController';
+import { usePreferences } from './stores/preferences';
+import { FLEET_PATH, isDashboardPath, isFleetPath, showsMonitor, syncUrlWithPreferences } from './stores/urlState';
 
 const DASHBOARD: NavItem = { path: '/', label: 'Dashboard' };
 const USAGE: NavItem = { path: '/usage', label: 'Usage' };
+const FLEET: NavItem = { path: FLEET_PATH, label: 'Fleet' };
+const PROCESSES: NavItem = { path: '/processes', label: 'Processes' };
 const ALERTS_PATH = '/alerts';
 /** The badge's count also follows live events; this catches what happened while the stream was down. */
 const ACTIVE_ALERTS_REFRESH_MS = 15_000;
@@ -21,7 +31,7 @@ const ACTIVE_ALERTS_REFRESH_MS = 15_000;
 function NotFound() {
   return (
     <div className="panel empty-state">
-      <h3>Page not found</h3>
+      <h1>Page not found</h1>
       <p className="muted">
         <Link to="/">Back to the dashboard</Link>
       </p>
@@ -33,13 +43,12 @@ function NotFound() {
 function useLiveConnections(ready: boolean, token: string | null): void {
   useEffect(() => {
     if (!ready) return;
-    const monitor = useSystemMonitorStore.getState();
-    monitor.startPolling(monitor.updateInterval);
-    return () => useSystemMonitorStore.getState().stopPolling();
+    liveController.start();
+    return () => liveController.stop();
   }, [ready]);
 
   useEffect(() => {
-    useSystemMonitorStore.getState().reconnectStream();
+    liveController.reconnect();
   }, [token]);
 
   useEffect(() => {
@@ -57,12 +66,14 @@ function useLiveConnections(ready: boolean, token: string | null): void {
 
 export function App() {
   const path = usePath();
-  const theme = useSystemMonitorStore((state) => state.theme);
+  const theme = usePreferences((state) => state.theme);
   const status = useSession((state) => state.status);
   const token = useSession((state) => state.tokens?.accessToken ?? null);
   const firing = useAlertsStore((state) => firingCount(state.active));
   // The usage page needs server history; without it the navigation does not offer it.
   const serverHistory = useServerHistory((state) => state.available);
+  // Only a hub (`serve --hub`) has a fleet to show.
+  const hub = useFleet((state) => state.hub);
   const ready = status === 'ready';
 
   useEffect(() => {
@@ -71,7 +82,10 @@ export function App() {
   }, []);
 
   useEffect(() => {
-    if (ready) void useServerHistory.getState().probe();
+    if (!ready) return;
+    void useServerHistory.getState().probe();
+    void useMetricCatalogue.getState().load();
+    void useFleet.getState().probe();
   }, [ready]);
 
   useEffect(() => {
@@ -80,6 +94,13 @@ export function App() {
 
   useLiveConnections(ready, token);
 
+  // The dashboard's GPU, view and range follow its URL while it is open.
+  useEffect(() => (showsMonitor(path) ? syncUrlWithPreferences(usePreferences) : undefined), [path]);
+
+  const [helpOpen, setHelpOpen] = useState(false);
+  const toggleHelp = useCallback(() => setHelpOpen((open) => !open), []);
+  useKeyboardShortcuts(ready, toggleHelp);
+
   if (status === 'checking') {
     return (
       <p className="muted checking" role="status">
@@ -87,10 +108,16 @@ export function App() {
       </p>
     );
   }
-  if (status === 'login') return <LoginPage />;
+  if (status === 'login') {
+    return (
+      <main id="main">
+        <LoginPage />
+      </main>
+    );
+  }
 
   const alerts: NavItem = { path: ALERTS_PATH, label: 'Alerts', badge: firing };
-  const items = serverHistory ? [DASHBOARD, USAGE, alerts] : [DASHBOARD, alerts];
+  const items = [DASHBOARD, ...(hub ? [FLEET] : []), PROCESSES, ...(serverHistory ? [USAGE] : []), alerts];
   return (
     <>
       <a className="skip-link" href="#main">
@@ -98,10 +125,14 @@ export function App() {
       </a>
       <NavBar items={items} currentPath={path} />
       <main id="main" tabIndex={-1}>
-        {path === '/' || path === '/index.html' ? (
+        {isDashboardPath(path) ? (
           <SystemMonitor />
         ) : path === USAGE.path && serverHistory !== false ? (
           <UsageView />
+        ) : isFleetPath(path) && hub !== false ? (
+          <FleetPage path={path} />
+        ) : path === PROCESSES.path ? (
+          <ProcessesPage />
         ) : path === ALERTS_PATH ? (
           <AlertsPage />
         ) : path === '/login' ? (
@@ -111,6 +142,7 @@ export function App() {
         )}
       </main>
       <Toasts />
+      {helpOpen && <ShortcutsHelp onClose={() => setHelpOpen(false)} />}
     </>
   );
 }

@@ -4,9 +4,11 @@
  */
 import { flushSync } from 'react-dom';
 import { liveHistory } from './stores/liveHistory';
-import { useSystemMonitorStore } from './stores/systemMonitorStore';
+import { liveController } from './stores/liveController';
+import { resolveGPU, selectGPU, useLiveData } from './stores/liveData';
+import { usePreferences } from './stores/preferences';
 import { aggregateDataPoints, type DataPoint } from './utils/aggregate';
-import type { GPUMetrics, MonitoringDataResponse } from './types/system';
+import type { GPUMetrics } from './types/system';
 
 function wave(second: number, gpu: number, period: number, low: number, high: number): number {
   const phase = Math.sin((second + gpu * 977) / period) * 0.5 + 0.5;
@@ -31,14 +33,14 @@ function nextFrame(): Promise<void> {
 const bench = {
   /** Stop the page's own updates so only measured ones happen. */
   pause(): void {
-    const state = useSystemMonitorStore.getState();
-    state.stopPolling();
-    state.stopCompactPolling();
+    liveController.stop();
   },
 
   /** `seconds` of one-second history for `gpuCount` GPUs, ending now. Returns the fill time in ms. */
   fill(gpuCount: number, seconds: number): number {
-    const { gpuMetrics, systemMetrics } = useSystemMonitorStore.getState();
+    const { frame } = useLiveData.getState();
+    const gpuMetrics = frame?.gpus[0];
+    const systemMetrics = frame?.system;
     if (!gpuMetrics || !systemMetrics) throw new Error('the dashboard has no data yet');
     const started = performance.now();
     const end = Date.now() - 1000;
@@ -56,25 +58,20 @@ const bench = {
    * into React's commit, uPlot's redraw (a microtask after it) and style plus layout.
    */
   async measure(gpuCount: number, count: number): Promise<{ total: number[]; commit: number[]; draw: number[]; layout: number[] }> {
-    const state = useSystemMonitorStore.getState();
-    const template = state.gpuMetrics;
-    if (!template || !state.systemMetrics) throw new Error('the dashboard has no data yet');
+    const start = useLiveData.getState().frame;
+    const template = start ? selectGPU(start, resolveGPU(start, usePreferences.getState().selectedGPU)) : null;
+    if (!start || !template || !start.system) throw new Error('the dashboard has no data yet');
     const result = { total: [] as number[], commit: [] as number[], draw: [] as number[], layout: [] as number[] };
     for (let i = 0; i < count; i += 1) {
       await nextFrame();
       const second = Date.now() / 1000;
       const gpus = Array.from({ length: gpuCount }, (_, id) => syntheticGPU(template, id, second));
-      const response: MonitoringDataResponse = {
-        gpu_available: true,
-        gpu_list: state.gpuList,
-        gpu_metrics: gpus[state.selectedGPU] ?? gpus[0] ?? null,
-        system_metrics: state.systemMetrics,
-        gpu_processes: state.gpuProcesses,
-        storage: state.storageInfo,
-        timestamp: second,
-      };
+      const frame = { ...start, gpus, snapshotTime: second * 1000 };
       const started = performance.mark('update-start').startTime;
-      flushSync(() => useSystemMonitorStore.getState().applyMonitoringData(response, gpus));
+      flushSync(() => {
+        liveHistory.record(Date.now(), frame.system, gpus);
+        useLiveData.setState({ frame });
+      });
       const committed = performance.now();
       // uPlot commits its redraw in a microtask; reading layout makes the browser do style and layout now.
       await Promise.resolve();

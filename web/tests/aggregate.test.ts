@@ -1,8 +1,9 @@
 import { describe, expect, it } from 'vitest';
 import { aggregateDataPoints, BucketRing } from '../src/utils/aggregate';
 import { LiveHistory, LIVE_RANGE_TIERS } from '../src/stores/liveHistory';
-import { buildLiveCharts, MAX_CHART_POINTS } from '../src/utils/chartData';
+import { breakAtGaps, buildLiveCharts, MAX_CHART_POINTS } from '../src/utils/chartData';
 import { makeGPU, makeSystem } from './fixtures';
+import { sortRows } from '../src/components/layout/SortableTable';
 
 describe('aggregateDataPoints', () => {
   it('averages each bucket and orders buckets by time', () => {
@@ -113,5 +114,27 @@ describe('chart point cap', () => {
     const charts = buildLiveCharts(history, '1h', [0], start + 86_400_000);
     expect(charts.utilization.x.length).toBeLessThanOrEqual(MAX_CHART_POINTS);
     expect(charts.utilization.x.length).toBeGreaterThan(MAX_CHART_POINTS / 2);
+  });
+});
+
+describe('breakAtGaps', () => {
+  it('breaks the lines where no data arrived for several steps, and nowhere else', () => {
+    const chart = { x: [0, 1, 2, 3, 60, 61, 62], columns: [[1, 2, 3, 4, 5, 6, 7]], series: [{ label: 'GPU', colorKey: 0 }] };
+    const broken = breakAtGaps(chart, 1);
+    expect(broken.x).toEqual([0, 1, 2, 3, 31.5, 60, 61, 62]);
+    expect(broken.columns[0]).toEqual([1, 2, 3, 4, null, 5, 6, 7]);
+    const steady = { ...chart, x: [0, 5, 10, 15, 20, 25, 30] };
+    expect(breakAtGaps(steady, 1)).toBe(steady); // a 5 s update interval is not an outage
+  });
+});
+
+describe('sortRows', () => {
+  it('sorts numbers and text either way, with missing values last both ways', () => {
+    const rows = [{ v: 2 }, { v: null }, { v: 10 }, { v: 1 }];
+    const value = (row: { v: number | null }) => row.v;
+    expect(sortRows(rows, value, { key: 'v', direction: 'ascending' }).map((row) => row.v)).toEqual([1, 2, 10, null]);
+    expect(sortRows(rows, value, { key: 'v', direction: 'descending' }).map((row) => row.v)).toEqual([10, 2, 1, null]);
+    const names = [{ v: 'gpu10' }, { v: 'gpu9' }];
+    expect(sortRows(names, (row) => row.v, { key: 'v', direction: 'ascending' }).map((row) => row.v)).toEqual(['gpu9', 'gpu10']);
   });
 });

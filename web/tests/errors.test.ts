@@ -1,22 +1,21 @@
 import { describe, expect, it, vi } from 'vitest';
 import { ApiError, getJson } from '../src/api/client';
-import { classifyError } from '../src/utils/errors';
+import { failureCause } from '../src/stores/connection';
 
-describe('classifyError (spec 003 §8.1)', () => {
-  it('no response is a connection error', () => {
-    expect(classifyError(new ApiError('down', null))).toBe('connection');
-    expect(classifyError(new TypeError('Failed to fetch'))).toBe('connection');
+describe('failureCause: what the banner names', () => {
+  it('no response means the server is unreachable', () => {
+    expect(failureCause(new ApiError('down', null))).toBe('unreachable');
+    expect(failureCause(new TypeError('Failed to fetch'))).toBe('unreachable');
   });
-  it('503 means the GPU is unavailable', () => {
-    expect(classifyError(new ApiError('no gpu', 503, 'gpu_unavailable'))).toBe('gpu');
+  it('a 503 about the GPUs means GPU monitoring is unavailable, any other means a server error', () => {
+    expect(failureCause(new ApiError('no gpu', 503, 'gpu_unavailable'))).toBe('gpu');
+    expect(failureCause(new ApiError('starting', 503, 'not_ready'))).toBe('server');
+    expect(failureCause(new ApiError('boom', 500))).toBe('server');
+    expect(failureCause(new ApiError('bad gateway', 502))).toBe('server');
   });
-  it('other 5xx are API errors', () => {
-    expect(classifyError(new ApiError('boom', 500))).toBe('api');
-    expect(classifyError(new ApiError('bad gateway', 502))).toBe('api');
-  });
-  it('everything else is general', () => {
-    expect(classifyError(new ApiError('Invalid GPU ID 9', 400, 'invalid_gpu_id'))).toBe('general');
-    expect(classifyError(new Error('odd'))).toBe('general');
+  it('401 and 403 mean signed out', () => {
+    expect(failureCause(new ApiError('expired', 401))).toBe('signed-out');
+    expect(failureCause(new ApiError('forbidden', 403))).toBe('signed-out');
   });
 });
 
@@ -46,7 +45,7 @@ describe('api client', () => {
     );
     const error = await getJson('/health').catch((caught: unknown) => caught);
     expect(error).toBeInstanceOf(ApiError);
-    expect(classifyError(error)).toBe('connection');
+    expect(failureCause(error)).toBe('unreachable');
     vi.unstubAllGlobals();
   });
 });

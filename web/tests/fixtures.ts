@@ -5,6 +5,7 @@ export function makeGPU(gpuId: number, overrides: Partial<GPUMetrics> = {}): GPU
     gpu_id: gpuId,
     gpu_name: 'NVIDIA H100 80GB HBM3',
     lost: false,
+    unresponsive: false,
     utilization: { gpu: 50, memory: 30, compute: 50 },
     memory: { used_gb: 20, total_gb: 80, used_percent: 25 },
     temperature: 60,
@@ -22,7 +23,7 @@ export function makeSystem(cpu = 20): SystemMetrics {
   return {
     cpu: { usage_percent: cpu, core_count: 8, frequency_mhz: 3000 },
     memory: { used_gb: 8, total_gb: 32, used_percent: 25, available_gb: 24 },
-    swap: { used_gb: 0, total_gb: 2, used_percent: 0 },
+    swap: { used_gb: 0, total_gb: 2, used_percent: 0, available_gb: 2 },
     network: { upload_mbps: 1, download_mbps: 2 },
     disk_io: { read_mbps: 3, write_mbps: 4 },
   };
@@ -31,6 +32,7 @@ export function makeSystem(cpu = 20): SystemMetrics {
 export function makeResponse(gpuId = 0, gpuCount = 2): MonitoringDataResponse {
   return {
     gpu_available: true,
+    gpu_status: 'ok',
     timestamp: 1_700_000_000,
     gpu_list: Array.from({ length: gpuCount }, (_, id) => ({
       id,
@@ -39,6 +41,7 @@ export function makeResponse(gpuId = 0, gpuCount = 2): MonitoringDataResponse {
       cuda_version: '12.4',
       driver_version: '550.54.15',
       compute_capability: '9.0',
+      lost: false,
     })),
     gpu_metrics: makeGPU(gpuId),
     system_metrics: makeSystem(),

@@ -71,6 +71,25 @@ describe('session', () => {
     expect(store.getState().status).toBe('login');
   });
 
+  it('takes the tokens another tab refreshed instead of spending the same refresh token twice', async () => {
+    const api = fakeApi();
+    const storage = memoryStorage();
+    const store = createSessionStore({ api, storage, now: () => Date.now() });
+    await store.getState().init();
+    await store.getState().login('alice', 'pw');
+    const otherTab = {
+      ...JSON.parse(storage.data.get(SESSION_KEY) ?? '{}'),
+      accessToken: 'access-tab2',
+      refreshToken: 'refresh-tab2',
+    };
+    storage.setItem(SESSION_KEY, JSON.stringify(otherTab));
+    expect(await store.getState().refresh()).toBe(true);
+    expect(api.refresh).not.toHaveBeenCalled();
+    expect(store.getState().tokens?.accessToken).toBe('access-tab2');
+    expect(await store.getState().refresh()).toBe(true); // now its own token again: a real refresh
+    expect(api.refresh).toHaveBeenCalledWith('refresh-tab2');
+  });
+
   it('refreshes the access token a minute before it expires', async () => {
     const api = fakeApi();
     const store = createSessionStore({ api, storage: memoryStorage(), now: () => Date.now() });

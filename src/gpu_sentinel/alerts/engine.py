@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from gpu_sentinel.alerts import catalogue
-from gpu_sentinel.alerts.events import Kind, State, Suppression, Transition, alert_id
+from gpu_sentinel.alerts.events import Kind, State, Suppression, Transition, alert_id, holder
 from gpu_sentinel.alerts.rules import RuleSpec
 from gpu_sentinel.alerts.silences import CompiledSilence
 from gpu_sentinel.snapshot import GPUSample, Snapshot
@@ -422,10 +422,7 @@ def _details(sample: GPUSample | None, metric: str) -> dict[str, Any]:
         "gpu": {"index": sample.info.index, "name": sample.info.name, "uuid": sample.info.uuid}
     }
     if sample.processes:
-        details["processes"] = [
-            {"pid": p.pid, "name": p.name, "user": p.user, "gpu_memory_bytes": p.gpu_memory_bytes}
-            for p in sample.processes
-        ]
+        details["processes"] = [holder(p) for p in sample.processes]
     if metric == "event.xid" and sample.last_xid is not None:
         details["xid"] = sample.last_xid
     return details

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from pydantic import ValidationError
+
 from gpu_sentinel.errors import SentinelError
 
 
@@ -12,7 +14,8 @@ class AlertObjectNotFoundError(SentinelError):
     code = "not_found"
 
     def __init__(self, kind: str, name: str) -> None:
-        super().__init__(f"No alert {kind} named {name!r}")
+        what = "active alert" if kind == "alert" else f"alert {kind}"
+        super().__init__(f"No {what} named {name!r}")
 
 
 class AlertConflictError(SentinelError):
@@ -27,6 +30,11 @@ class AlertConfigError(SentinelError):
 
     status_code = 422
     code = "validation_error"
+
+    @classmethod
+    def from_validation(cls, error: ValidationError) -> AlertConfigError:
+        """Pydantic's messages, without their prefix, as one line."""
+        return cls("; ".join(e["msg"].removeprefix("Value error, ") for e in error.errors()))
 
 
 class AlertsUnavailableError(SentinelError):

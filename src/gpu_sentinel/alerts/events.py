@@ -10,6 +10,7 @@ from typing import Any, Literal
 
 from gpu_sentinel.alerts import catalogue
 from gpu_sentinel.alerts.rules import RuleSpec
+from gpu_sentinel.snapshot import GPUProcess
 
 State = Literal["pending", "firing", "resolved", "inactive"]
 Kind = Literal["pending", "firing", "resolved", "inactive", "repeat"]
@@ -30,6 +31,39 @@ def iso(timestamp: float | None) -> str | None:
     if timestamp is None:
         return None
     return datetime.fromtimestamp(timestamp, timezone.utc).isoformat()
+
+
+OWNER_KEYS = ("slurm_job_id", "slurm_user", "pod_namespace", "pod_name", "pod_uid", "container_id")
+
+
+def holder(process: GPUProcess) -> dict[str, Any]:
+    """A process holding a GPU as a notification records it, with its owner where that is known."""
+    found: dict[str, Any] = {
+        "pid": process.pid,
+        "name": process.name,
+        "user": process.user,
+        "gpu_memory_bytes": process.gpu_memory_bytes,
+    }
+    for key in OWNER_KEYS:
+        value = getattr(process, key)
+        if value is not None:
+            found[key] = value
+    return found
+
+
+def describe_holder(found: dict[str, Any]) -> str:
+    """``python (pid 4242, user alice, SLURM job 77 of alice, pod ml/trainer, container 3f2c1b0a9e8d)``."""
+    parts = [f"pid {found['pid']}", f"user {found.get('user') or 'unknown'}"]
+    if found.get("slurm_job_id"):
+        owner = found.get("slurm_user")
+        parts.append(f"SLURM job {found['slurm_job_id']}" + (f" of {owner}" if owner else ""))
+    pod = found.get("pod_name") or found.get("pod_uid")
+    if pod:
+        namespace = found.get("pod_namespace")
+        parts.append(f"pod {namespace}/{pod}" if namespace else f"pod {pod}")
+    if found.get("container_id"):
+        parts.append(f"container {found['container_id'][:12]}")
+    return f"{found['name']} ({', '.join(parts)})"
 
 
 @dataclass(slots=True)
@@ -74,9 +108,7 @@ class Transition:
         )
         holders = self.details.get("processes") or []
         if holders and self.state == "firing":
-            text += "; held by " + ", ".join(
-                f"{p['name']} (pid {p['pid']}, user {p.get('user') or 'unknown'})" for p in holders
-            )
+            text += "; held by " + ", ".join(describe_holder(p) for p in holders)
         return text
 
     def payload(self) -> dict[str, Any]:

@@ -9,13 +9,24 @@ from pathlib import Path
 from typing import Any
 
 import yaml
-from pydantic import ValidationError
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
-from gpu_sentinel.alerts.rules import AlertsFile
+from gpu_sentinel.alerts.channels import ChannelSpec
+from gpu_sentinel.alerts.rules import RuleSpec, SilenceSpec
 
 
 class AlertsFileError(ValueError):
     """The alerts file cannot be read or is invalid; the message names the file and the problem."""
+
+
+class AlertsFile(BaseModel):
+    """The start-up file named by ALERT_RULES_FILE (YAML, JSON or TOML)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    rules: list[RuleSpec] = Field(default_factory=list)
+    channels: list[ChannelSpec] = Field(default_factory=list)
+    silences: list[SilenceSpec] = Field(default_factory=list)
 
 
 def _parse(path: Path, text: str) -> Any:

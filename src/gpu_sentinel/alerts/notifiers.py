@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import hashlib
 import hmac
+import logging
 import ssl
 from email.message import EmailMessage
 from email.utils import formatdate, make_msgid
@@ -19,7 +20,8 @@ from typing import Any, Protocol
 import httpx
 import orjson
 
-from gpu_sentinel.alerts.rules import ChannelSpec
+from gpu_sentinel.alerts.channels import ChannelSpec
+from gpu_sentinel.alerts.events import describe_holder
 
 SIGNATURE_HEADER = "X-GPU-Sentinel-Signature"
 IDEMPOTENCY_HEADER = "X-GPU-Sentinel-Idempotency-Key"
@@ -27,10 +29,44 @@ EVENT_HEADER = "X-GPU-Sentinel-Event"
 USER_AGENT = "gpu-sentinel-alerts"
 _COLOURS = {"critical": 0xD32F2F, "warning": 0xF9A825, "info": 0x1976D2, "resolved": 0x2E7D32}
 DISCORD_CONTENT_LIMIT = 2000
+QUIET_LOGGERS = ("httpx", "httpcore")
+BODY_EXCERPT_CHARS = 80
 
 
-class PermanentDeliveryError(Exception):
-    """The receiver refused the notification for good (a 4xx other than 408/429): retrying cannot help."""
+def excerpt(text: str, limit: int) -> str:
+    """Outside text made safe for one log line: at most ``limit`` characters, each control, format or
+    line-separator character escaped (``\\n``, ``\\x1b``, ``\\u2028``), so it can never forge a line."""
+    safe = "".join(
+        char if char.isprintable() else char.encode("unicode_escape").decode("ascii") for char in text[:limit]
+    )
+    return safe + ("..." if len(text) > limit else "")
+
+
+class ReceiverStatusError(Exception):
+    """The receiver answered a status other than 2xx; the message adds an escaped excerpt of its reply."""
+
+    def __init__(self, status: int, reply: str) -> None:
+        message = f"the receiver answered HTTP {status}"
+        if reply:
+            message += f": {excerpt(reply, BODY_EXCERPT_CHARS)}"
+        super().__init__(message)
+        self.status = status
+
+
+class PermanentDeliveryError(ReceiverStatusError):
+    """The receiver refused the notification for good (a 4xx other than 408/425/429): retrying cannot help."""
+
+
+def failure_status(error: BaseException) -> str:
+    """What a channel test reports: the receiver's status or the kind of failure, never what it replied,
+    so pointing a channel at some local port does not make the service read that port for an admin."""
+    if isinstance(error, ReceiverStatusError):
+        return f"the receiver answered HTTP {error.status}"
+    import aiosmtplib
+
+    if isinstance(error, aiosmtplib.SMTPResponseException):
+        return f"the SMTP server answered {error.code}"
+    return type(error).__name__
 
 
 class Notifier(Protocol):
@@ -62,9 +98,15 @@ def webhook_body(channel: ChannelSpec, key: str, payload: dict[str, Any]) -> dic
 
 
 class HttpNotifier:
-    """Webhook, Slack and Discord: one pooled HTTP client for every channel."""
+    """Webhook, Slack and Discord: one pooled HTTP client for every channel.
+
+    A channel's URL and headers are credentials, and httpx logs every request's URL at INFO (httpcore
+    more at DEBUG), so those loggers are kept at WARNING and errors name the status, never the URL.
+    """
 
     def __init__(self) -> None:
+        for name in QUIET_LOGGERS:
+            logging.getLogger(name).setLevel(logging.WARNING)
         self._client = httpx.AsyncClient(headers={"User-Agent": USER_AGENT}, follow_redirects=False)
 
     async def send(self, channel: ChannelSpec, key: str, payload: dict[str, Any]) -> None:
@@ -84,10 +126,9 @@ class HttpNotifier:
         status = response.status_code
         if 200 <= status < 300:
             return
-        message = f"{channel.url} answered HTTP {status}: {response.text[:200]}"
         if 400 <= status < 500 and status not in (408, 425, 429):
-            raise PermanentDeliveryError(message)
-        raise httpx.HTTPStatusError(message, request=response.request, response=response)
+            raise PermanentDeliveryError(status, response.text)
+        raise ReceiverStatusError(status, response.text)
 
     async def aclose(self) -> None:
         await self._client.aclose()
@@ -119,7 +160,7 @@ def email_message(channel: ChannelSpec, key: str, payload: dict[str, Any]) -> Em
         f"At:        {payload['timestamp']}",
     ]
     for process in payload.get("processes") or []:
-        lines.append(f"Process:   {process['name']} pid {process['pid']} user {process.get('user') or '?'}")
+        lines.append(f"Process:   {describe_holder(process)}")
     message.set_content("\n".join(lines) + "\n")
     return message
 

@@ -1,5 +1,6 @@
 """Alert persistence in the history database, in tables of its own with their own version table, so the
-two schemas migrate independently. The DDL is portable (``DOUBLE PRECISION`` is REAL to SQLite).
+two schemas migrate independently, through the same migrator. The DDL is portable (``DOUBLE PRECISION``
+is REAL to SQLite); each version is frozen once released.
 
 A transition, its outbox rows and the alert's saved state are written in one transaction: an alert is
 either recorded with every notification it owes, or not at all. Writes from the engine thread, the
@@ -8,17 +9,22 @@ delivery thread and API requests share one writer connection under a lock.
 
 from __future__ import annotations
 
+import logging
 import threading
+import uuid
 from collections.abc import Iterable, Sequence
 from dataclasses import asdict, dataclass
-from typing import Any
+from typing import Any, TypeVar
 
 import orjson
+from pydantic import BaseModel, ValidationError
 
+from gpu_sentinel.alerts.channels import ChannelSpec
 from gpu_sentinel.alerts.engine import Instance
 from gpu_sentinel.alerts.events import Transition
-from gpu_sentinel.alerts.rules import ChannelSpec, RuleSpec, SilenceSpec
+from gpu_sentinel.alerts.rules import RuleSpec, SilenceSpec
 from gpu_sentinel.store.database import Database, Statement
+from gpu_sentinel.store.migrations import Migration, MigrationSet
 
 MIGRATIONS: tuple[tuple[str, ...], ...] = (
     (
@@ -46,24 +52,82 @@ MIGRATIONS: tuple[tuple[str, ...], ...] = (
         "CREATE INDEX alert_outbox_status ON alert_outbox (status)",
         "CREATE TABLE alert_meta (key TEXT PRIMARY KEY, value TEXT NOT NULL)",
     ),
+    # Version 2: built-in rules are seeded one by one ("seeded:<id>" in alert_meta), so a rule added by
+    # a later release reaches existing databases while deleted ones stay deleted. Databases seeded by
+    # version 1 get a marker for each rule that release seeded.
+    tuple(
+        "INSERT INTO alert_meta (key, value) SELECT 'seeded:" + rule_id + "', '1' "
+        "WHERE EXISTS (SELECT 1 FROM alert_meta WHERE key = 'defaults_seeded')"
+        for rule_id in (
+            "gpu-temperature-critical",
+            "gpu-memory-full",
+            "gpu-xid",
+            "gpu-ecc-uncorrectable",
+            "gpu-lost",
+            "sampler-stalled",
+            "gpu-allocated-idle",
+        )
+    ),
 )
-VERSION_TABLE = "CREATE TABLE IF NOT EXISTS alerts_schema_version (version INTEGER NOT NULL)"
-CURRENT_VERSION = "SELECT COALESCE(MAX(version), 0) FROM alerts_schema_version"
+# Version 3: the node. Each node keeps its own alert state, transitions and outbox apart in a shared
+# database (an instance key is per node, and a node delivers only its own notifications); rules, channels
+# and silences stay shared, one fleet policy edited once. Rows from before get node '' until the first
+# node to start after the upgrade claims them (``AlertRepository.migrate``).
+_V3_COMMON = (
+    "ALTER TABLE alert_transitions ADD COLUMN node_id TEXT NOT NULL DEFAULT ''",
+    "CREATE INDEX alert_transitions_node ON alert_transitions (node_id, ts)",
+    "ALTER TABLE alert_outbox ADD COLUMN node_id TEXT NOT NULL DEFAULT ''",
+    "CREATE INDEX alert_outbox_node ON alert_outbox (node_id, status)",
+)
+V3_SQLITE = (
+    "CREATE TABLE alert_instances_v3 (node_id TEXT NOT NULL, rule_id TEXT NOT NULL, "
+    "instance_key INTEGER NOT NULL, body TEXT NOT NULL, PRIMARY KEY (node_id, rule_id, instance_key))",
+    "INSERT INTO alert_instances_v3 (node_id, rule_id, instance_key, body) "
+    "SELECT '', rule_id, instance_key, body FROM alert_instances",
+    "DROP TABLE alert_instances",
+    "ALTER TABLE alert_instances_v3 RENAME TO alert_instances",
+    *_V3_COMMON,
+)
+V3_POSTGRESQL = (
+    "ALTER TABLE alert_instances ADD COLUMN node_id TEXT NOT NULL DEFAULT ''",
+    "ALTER TABLE alert_instances DROP CONSTRAINT alert_instances_pkey",
+    "ALTER TABLE alert_instances ADD CONSTRAINT alert_instances_pkey "
+    "PRIMARY KEY (node_id, rule_id, instance_key)",
+    *_V3_COMMON,
+)
+ALERTS_SCHEMA = MigrationSet(
+    "alerts_schema_version",
+    (
+        *(Migration.portable(version, ddl) for version, ddl in enumerate(MIGRATIONS, start=1)),
+        Migration(len(MIGRATIONS) + 1, V3_SQLITE, V3_POSTGRESQL),
+    ),
+)
+UNCLAIMED_NODE = ""
+"""The node of alert rows written before nodes existed."""
+NODE_TABLES = ("alert_instances", "alert_transitions", "alert_outbox")
+CONFIG_VERSION_KEY = "config_version"
+CONFIG_CHANNEL = "gpu_sentinel_alert_config"
+"""The NOTIFY channel on which a change of rules, channels or silences is announced (PostgreSQL); its
+payload is the schema, so fleets in other schemas of the same database ignore it."""
+_BUMP_CONFIG_VERSION = (
+    "INSERT INTO alert_meta (key, value) VALUES (?, ?) ON CONFLICT (key) DO UPDATE SET value = excluded.value"
+)
 HISTORY_COLUMNS = (
     "id, alert_id, rule_id, rule_name, metric, gpu_id, instance, severity, state, previous, kind, "
     "value, threshold, ts, active_since, notify, suppressed, summary"
 )
 _INSERT_TRANSITION = (
-    f"INSERT INTO alert_transitions ({HISTORY_COLUMNS}, payload) "
-    "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
+    f"INSERT INTO alert_transitions ({HISTORY_COLUMNS}, payload, node_id) "
+    "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
 )
 _INSERT_OUTBOX = (
-    "INSERT INTO alert_outbox (id, transition_id, channel, status, attempts, next_attempt_at, created_at) "
-    "VALUES (?, ?, ?, 'pending', 0, ?, ?) ON CONFLICT (id) DO NOTHING"
+    "INSERT INTO alert_outbox (id, transition_id, channel, status, attempts, next_attempt_at, created_at, "
+    "node_id) VALUES (?, ?, ?, 'pending', 0, ?, ?, ?) ON CONFLICT (id) DO NOTHING"
 )
+_SEED_RULE = "INSERT INTO alert_rules (id, body, updated_at) VALUES (?, ?, ?) ON CONFLICT (id) DO NOTHING"
 _UPSERT_INSTANCE = (
-    "INSERT INTO alert_instances (rule_id, instance_key, body) VALUES (?, ?, ?) "
-    "ON CONFLICT (rule_id, instance_key) DO UPDATE SET body = excluded.body"
+    "INSERT INTO alert_instances (node_id, rule_id, instance_key, body) VALUES (?, ?, ?, ?) "
+    "ON CONFLICT (node_id, rule_id, instance_key) DO UPDATE SET body = excluded.body"
 )
 
 
@@ -90,6 +154,8 @@ class HistoryFilter:
     end: float | None = None
     limit: int = 100
     offset: int = 0
+    all_nodes: bool = False
+    """Every node's transitions (each says its ``node_id``), not only this node's."""
 
 
 def outbox_id(transition_id: str, channel: str) -> str:
@@ -101,53 +167,60 @@ def _json(value: Any) -> str:
 
 
 class AlertRepository:
-    """Rules, channels, silences, active alerts, transitions and the outbox, over a ``Database``."""
+    """Rules, channels, silences, active alerts, transitions and the outbox, over a ``Database``.
+    Alert state, transitions and the outbox are ``node_id``'s own; rules, channels and silences shared."""
 
-    def __init__(self, database: Database) -> None:
+    def __init__(
+        self, database: Database, node_id: str = UNCLAIMED_NODE, *, lock: threading.Lock | None = None
+    ) -> None:
         self.database = database
-        self._lock = threading.Lock()
+        self.node_id = node_id
+        self._lock = lock or threading.Lock()
 
     def execute(self, statements: Sequence[Statement]) -> None:
         with self._lock:
             self.database.execute(statements)
 
+    def for_node(self, node_id: str) -> AlertRepository:
+        """The same database and writer lock, keeping alert state, transitions and outbox as ``node_id``'s."""
+        return AlertRepository(self.database, node_id, lock=self._lock)
+
     def migrate(self) -> int:
-        self.execute([(VERSION_TABLE, ())])
-        current = int(self.database.query(CURRENT_VERSION)[0][0])
-        for version, statements in enumerate(MIGRATIONS, start=1):
-            if version > current:
-                self.execute(
-                    [
-                        *((statement, ()) for statement in statements),
-                        ("INSERT INTO alerts_schema_version (version) VALUES (?)", (version,)),
-                    ]
-                )
-                current = version
-        return current
+        """Upgrade, then claim rows from before nodes existed (only the first node to start gets them)."""
+        with self._lock:
+            version = self.database.migrate(ALERTS_SCHEMA)
+            if self.node_id != UNCLAIMED_NODE:
+                claim = f"SET node_id = ? WHERE node_id = '{UNCLAIMED_NODE}'"
+                self.database.execute([(f"UPDATE {table} {claim}", (self.node_id,)) for table in NODE_TABLES])
+            return version
 
     # -- configuration -----------------------------------------------------------------------------
 
     def seed_defaults(self, rules: Iterable[RuleSpec], now: float) -> bool:
-        """Insert the built-in rules once per database; later edits and deletions stick."""
-        if self.database.query("SELECT value FROM alert_meta WHERE key = 'defaults_seeded'"):
+        """Insert each built-in rule once per database; later edits and deletions stick, and a rule new
+        in this release is added to an existing database. True when any rule was added."""
+        seeded = {
+            row[0]
+            for row in self.database.query("SELECT key FROM alert_meta WHERE key LIKE ?", ("seeded:%",))
+        }
+        statements: list[Statement] = []
+        for rule in rules:
+            if f"seeded:{rule.id}" in seeded:
+                continue
+            statements += [
+                (_SEED_RULE, (rule.id, rule.model_dump_json(), now)),
+                ("INSERT INTO alert_meta (key, value) VALUES (?, '1')", (f"seeded:{rule.id}",)),
+            ]
+        if not statements:
             return False
-        statements: list[Statement] = [
-            (
-                "INSERT INTO alert_rules (id, body, updated_at) VALUES (?, ?, ?) ON CONFLICT (id) DO NOTHING",
-                (rule.id, rule.model_dump_json(), now),
-            )
-            for rule in rules
-        ]
-        statements.append(("INSERT INTO alert_meta (key, value) VALUES ('defaults_seeded', '1')", ()))
-        self.execute(statements)
+        self._change(statements)
         return True
 
     def rules(self) -> list[RuleSpec]:
-        rows = self.database.query("SELECT body FROM alert_rules ORDER BY id")
-        return [RuleSpec.model_validate_json(row[0]) for row in rows]
+        return _readable(RuleSpec, self.database.query("SELECT id, body FROM alert_rules ORDER BY id"))
 
     def save_rules(self, rules: Iterable[RuleSpec], now: float) -> None:
-        self.execute(
+        self._change(
             [
                 (
                     "INSERT INTO alert_rules (id, body, updated_at) VALUES (?, ?, ?) "
@@ -159,19 +232,19 @@ class AlertRepository:
         )
 
     def delete_rule(self, rule_id: str) -> None:
-        self.execute(
+        self._change(
             [
                 ("DELETE FROM alert_rules WHERE id = ?", (rule_id,)),
-                ("DELETE FROM alert_instances WHERE rule_id = ?", (rule_id,)),
+                ("DELETE FROM alert_instances WHERE node_id = ? AND rule_id = ?", (self.node_id, rule_id)),
             ]
         )
 
     def channels(self) -> list[ChannelSpec]:
-        rows = self.database.query("SELECT body FROM alert_channels ORDER BY name")
-        return [ChannelSpec.model_validate_json(row[0]) for row in rows]
+        rows = self.database.query("SELECT name, body FROM alert_channels ORDER BY name")
+        return _readable(ChannelSpec, rows)
 
     def save_channels(self, channels: Iterable[ChannelSpec], now: float) -> None:
-        self.execute(
+        self._change(
             [
                 (
                     "INSERT INTO alert_channels (name, body, updated_at) VALUES (?, ?, ?) "
@@ -183,14 +256,14 @@ class AlertRepository:
         )
 
     def delete_channel(self, name: str) -> None:
-        self.execute([("DELETE FROM alert_channels WHERE name = ?", (name,))])
+        self._change([("DELETE FROM alert_channels WHERE name = ?", (name,))])
 
     def silences(self) -> list[SilenceSpec]:
-        rows = self.database.query("SELECT body FROM alert_silences ORDER BY starts_at, id")
-        return [SilenceSpec.model_validate_json(row[0]) for row in rows]
+        rows = self.database.query("SELECT id, body FROM alert_silences ORDER BY starts_at, id")
+        return _readable(SilenceSpec, rows)
 
     def save_silences(self, silences: Iterable[SilenceSpec]) -> None:
-        self.execute(
+        self._change(
             [
                 (
                     "INSERT INTO alert_silences (id, body, starts_at, ends_at) VALUES (?, ?, ?, ?) "
@@ -203,24 +276,56 @@ class AlertRepository:
         )
 
     def delete_silence(self, silence_id: str) -> None:
-        self.execute([("DELETE FROM alert_silences WHERE id = ?", (silence_id,))])
+        self._change([("DELETE FROM alert_silences WHERE id = ?", (silence_id,))])
+
+    def config_version(self) -> str | None:
+        """A token that changes with every change of rules, channels or silences (None before the first):
+        a node compares it with the one it loaded to learn, cheaply, that another node changed them."""
+        rows = self.database.query("SELECT value FROM alert_meta WHERE key = ?", (CONFIG_VERSION_KEY,))
+        return str(rows[0][0]) if rows else None
+
+    def _change(self, statements: Sequence[Statement]) -> None:
+        """A configuration change, with a new version token and (PostgreSQL) a notification to every
+        node, in the same transaction: the others hear of it only once it is committed."""
+        change = [*statements, (_BUMP_CONFIG_VERSION, (CONFIG_VERSION_KEY, uuid.uuid4().hex))]
+        if self.database.backend == "postgresql":
+            change.append(("SELECT pg_notify(?, current_schema())", (CONFIG_CHANNEL,)))
+        self.execute(change)
+
+    def writer_lock(self) -> threading.Lock:
+        """The lock writes through this database take, for a repository of another kind to share."""
+        return self._lock
+
+    def _instance_statement(self, instance: Instance) -> Statement:
+        return (_UPSERT_INSTANCE, (self.node_id, instance.rule_id, instance.key, _json(asdict(instance))))
 
     # -- alert state -------------------------------------------------------------------------------
 
     def instances(self) -> list[Instance]:
-        rows = self.database.query("SELECT body FROM alert_instances")
+        rows = self.database.query("SELECT body FROM alert_instances WHERE node_id = ?", (self.node_id,))
         return [Instance(**orjson.loads(row[0])) for row in rows]
 
     def save_instance(self, instance: Instance) -> None:
-        self.execute([_instance_statement(instance)])
+        self.execute([self._instance_statement(instance)])
 
     def last_notified(self) -> list[tuple[str, int, float]]:
         """When each alert last notified on firing, so a restart keeps honouring the cooldown."""
         rows = self.database.query(
             "SELECT rule_id, COALESCE(gpu_id, -1), MAX(ts) FROM alert_transitions "
-            "WHERE notify = 1 AND state = 'firing' GROUP BY rule_id, COALESCE(gpu_id, -1)"
+            "WHERE node_id = ? AND notify = 1 AND state = 'firing' GROUP BY rule_id, COALESCE(gpu_id, -1)",
+            (self.node_id,),
         )
         return [(str(r[0]), int(r[1]), float(r[2])) for r in rows]
+
+    def last_notified_alerts(self) -> dict[str, float]:
+        """When each alert (by ``alert_id``) last notified while firing: the cooldown of alerts whose
+        instance key means nothing across restarts (the fleet's)."""
+        rows = self.database.query(
+            "SELECT alert_id, MAX(ts) FROM alert_transitions "
+            "WHERE node_id = ? AND notify = 1 AND state = 'firing' GROUP BY alert_id",
+            (self.node_id,),
+        )
+        return {str(r[0]): float(r[1]) for r in rows}
 
     def record(
         self,
@@ -232,22 +337,22 @@ class AlertRepository:
         items: list[OutboxItem] = []
         for transition, channels, instance in entries:
             payload = transition.payload()
-            statements.append((_INSERT_TRANSITION, _transition_row(transition, payload)))
+            statements.append((_INSERT_TRANSITION, (*_transition_row(transition, payload), self.node_id)))
             for channel in channels:
                 item = OutboxItem(
                     outbox_id(transition.id, channel), transition.id, channel, 0, now, now, payload
                 )
-                statements.append((_INSERT_OUTBOX, (item.id, transition.id, channel, now, now)))
+                statements.append((_INSERT_OUTBOX, (item.id, transition.id, channel, now, now, self.node_id)))
                 items.append(item)
             if instance is None:
                 statements.append(
                     (
-                        "DELETE FROM alert_instances WHERE rule_id = ? AND instance_key = ?",
-                        (transition.rule.id, transition.key),
+                        "DELETE FROM alert_instances WHERE node_id = ? AND rule_id = ? AND instance_key = ?",
+                        (self.node_id, transition.rule.id, transition.key),
                     )
                 )
             else:
-                statements.append(_instance_statement(instance))
+                statements.append(self._instance_statement(instance))
         if statements:
             self.execute(statements)
         return items
@@ -258,7 +363,8 @@ class AlertRepository:
         rows = self.database.query(
             "SELECT o.id, o.transition_id, o.channel, o.attempts, o.next_attempt_at, o.created_at, t.payload "
             "FROM alert_outbox o JOIN alert_transitions t ON t.id = o.transition_id "
-            "WHERE o.status = 'pending' ORDER BY o.created_at, t.ts, o.id"
+            "WHERE o.node_id = ? AND o.status = 'pending' ORDER BY o.created_at, t.ts, o.id",
+            (self.node_id,),
         )
         return [
             OutboxItem(
@@ -320,8 +426,8 @@ class AlertRepository:
 
     def history(self, query: HistoryFilter) -> tuple[int, list[dict[str, Any]]]:
         """One page of transitions, newest first, each with its delivery status per channel."""
-        where: list[str] = []
-        params: list[Any] = []
+        where: list[str] = [] if query.all_nodes else ["node_id = ?"]
+        params: list[Any] = [] if query.all_nodes else [self.node_id]
         for column, value in (
             ("rule_id", query.rule_id),
             ("gpu_id", query.gpu_id),
@@ -340,10 +446,11 @@ class AlertRepository:
         clause = f" WHERE {' AND '.join(where)}" if where else ""
         total = int(self.database.query(f"SELECT COUNT(*) FROM alert_transitions{clause}", params)[0][0])
         rows = self.database.query(
-            f"SELECT {HISTORY_COLUMNS} FROM alert_transitions{clause} ORDER BY ts DESC, id LIMIT ? OFFSET ?",
+            f"SELECT {HISTORY_COLUMNS}, node_id FROM alert_transitions{clause} "
+            "ORDER BY ts DESC, id LIMIT ? OFFSET ?",
             [*params, query.limit, query.offset],
         )
-        names = [name.strip() for name in HISTORY_COLUMNS.split(",")]
+        names = [name.strip() for name in HISTORY_COLUMNS.split(",")] + ["node_id"]
         items = [dict(zip(names, row, strict=True)) for row in rows]
         deliveries = self.deliveries([item["id"] for item in items])
         for item in items:
@@ -370,8 +477,23 @@ class AlertRepository:
         )
 
 
-def _instance_statement(instance: Instance) -> Statement:
-    return (_UPSERT_INSTANCE, (instance.rule_id, instance.key, _json(asdict(instance))))
+log = logging.getLogger(__name__)
+M = TypeVar("M", bound=BaseModel)
+
+
+def _readable(model: type[M], rows: Iterable[Sequence[Any]]) -> list[M]:
+    """The rows this version can read. One it cannot (a rule on a metric a newer version added, say)
+    is left in the database and skipped with a warning, rather than stopping alerting altogether."""
+    readable: list[M] = []
+    for key, body in rows:
+        try:
+            readable.append(model.model_validate_json(body))
+        except ValidationError as error:
+            problem = error.errors()[0]["msg"].removeprefix("Value error, ")[:200]
+            log.warning(
+                "ignoring stored %s %r, which this version cannot read: %s", model.__name__, key, problem
+            )
+    return readable
 
 
 def _transition_row(transition: Transition, payload: dict[str, Any]) -> tuple[Any, ...]:

@@ -1,5 +1,5 @@
-"""What a user configures: rules, channels and silences, validated by pydantic so the API, the config
-file and the database all refuse the same mistakes with the same messages."""
+"""What a user configures: rules and silences, validated by pydantic so the API, the config file and the
+database all refuse the same mistakes with the same messages (channels: see ``channels``)."""
 
 from __future__ import annotations
 
@@ -13,7 +13,6 @@ from pydantic import (
     BeforeValidator,
     ConfigDict,
     Field,
-    SecretStr,
     field_validator,
     model_validator,
 )
@@ -22,7 +21,6 @@ from gpu_sentinel.alerts import catalogue
 
 Condition = Literal[">", ">=", "<", "<=", "==", "!="]
 Severity = Literal["info", "warning", "critical"]
-ChannelType = Literal["webhook", "slack", "discord", "email"]
 SEVERITY_RANK: dict[str, int] = {"info": 0, "warning": 1, "critical": 2}
 _UNITS = {"ms": 0.001, "s": 1.0, "m": 60.0, "h": 3600.0, "d": 86400.0}
 _DURATION = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*(ms|s|m|h|d)?\s*$")
@@ -155,82 +153,6 @@ class RuleUpdate(BaseModel):
         return RuleSpec.model_validate({**rule.model_dump(), **changes})
 
 
-class ChannelSpec(BaseModel):
-    """A notification channel. Secrets (``secret``, ``password``) are write-only: never returned."""
-
-    model_config = ConfigDict(extra="forbid")
-
-    name: str = Field(pattern=SLUG)
-    type: ChannelType
-    enabled: bool = True
-    min_severity: Severity = Field("info", description="Only alerts at least this severe use the channel.")
-    url: str | None = Field(None, description="Webhook, Slack or Discord URL.")
-    secret: SecretStr | None = Field(None, description="HMAC-SHA256 key for X-GPU-Sentinel-Signature.")
-    headers: dict[str, str] = Field(default_factory=dict, description="Extra HTTP headers.")
-    smtp_host: str | None = None
-    smtp_port: int = Field(587, ge=1, le=65535)
-    starttls: bool = Field(True, description="Upgrade with STARTTLS (port 587).")
-    use_tls: bool = Field(False, description="Implicit TLS from the start (port 465).")
-    ca_file: str | None = Field(None, description="CA bundle that signs the SMTP server's certificate.")
-    username: str | None = None
-    password: SecretStr | None = None
-    sender: str | None = Field(None, description="From address.")
-    recipients: list[str] = Field(default_factory=list)
-    timeout_s: float = Field(10.0, gt=0, le=300)
-
-    @field_validator("url")
-    @classmethod
-    def _http_url(cls, value: str | None) -> str | None:
-        if value is not None and not value.startswith(("http://", "https://")):
-            raise ValueError(f"url must start with http:// or https:// (got {value!r})")
-        return value
-
-    @field_validator("recipients")
-    @classmethod
-    def _addresses(cls, value: list[str]) -> list[str]:
-        for address in value:
-            if "@" not in address:
-                raise ValueError(f"{address!r} is not an e-mail address")
-        return value
-
-    @model_validator(mode="after")
-    def _complete(self) -> ChannelSpec:
-        if self.type == "email":
-            missing = [n for n in ("smtp_host", "sender") if getattr(self, n) is None]
-            if not self.recipients:
-                missing.append("recipients")
-            if missing:
-                raise ValueError(f"an email channel needs {', '.join(missing)}")
-            if self.starttls and self.use_tls:
-                raise ValueError("choose starttls or use_tls, not both")
-        elif self.url is None:
-            raise ValueError(f"a {self.type} channel needs url")
-        return self
-
-    def stored(self) -> dict[str, Any]:
-        """Everything, secrets included, for the database."""
-        data = self.model_dump(mode="json")
-        data["secret"] = self.secret.get_secret_value() if self.secret else None
-        data["password"] = self.password.get_secret_value() if self.password else None
-        return data
-
-    def public(self) -> dict[str, Any]:
-        """What the API shows: secrets replaced by whether they are set."""
-        data = self.model_dump(mode="json", exclude={"secret", "password"})
-        data["secret_set"] = self.secret is not None
-        data["password_set"] = self.password is not None
-        return data
-
-    def keeping_secrets_of(self, previous: ChannelSpec) -> ChannelSpec:
-        """An update that omits a secret keeps the old one, since clients never see it to send it back."""
-        updates: dict[str, Any] = {}
-        if self.secret is None and "secret" not in self.model_fields_set:
-            updates["secret"] = previous.secret
-        if self.password is None and "password" not in self.model_fields_set:
-            updates["password"] = previous.password
-        return self.model_copy(update=updates)
-
-
 class Matcher(BaseModel):
     """Matches one label of an alert: rule_id, rule, metric, severity, gpu or instance."""
 
@@ -268,13 +190,3 @@ class SilenceSpec(BaseModel):
         if self.starts_at is not None and self.ends_at <= self.starts_at:
             raise ValueError("ends_at must be after starts_at")
         return self
-
-
-class AlertsFile(BaseModel):
-    """The start-up file named by ALERT_RULES_FILE (YAML, JSON or TOML)."""
-
-    model_config = ConfigDict(extra="forbid")
-
-    rules: list[RuleSpec] = Field(default_factory=list)
-    channels: list[ChannelSpec] = Field(default_factory=list)
-    silences: list[SilenceSpec] = Field(default_factory=list)

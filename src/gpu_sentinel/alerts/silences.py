@@ -4,6 +4,7 @@ the time lies in the silence's window."""
 from __future__ import annotations
 
 import re
+from collections.abc import Mapping
 from dataclasses import dataclass
 
 from gpu_sentinel.alerts.events import instance_name
@@ -36,9 +37,12 @@ class CompiledSilence:
         return self.starts_at <= now < self.spec.ends_at
 
     def mutes(self, rule: RuleSpec, key: int, now: float) -> bool:
+        return self.mutes_labels(labels(rule, key), now)
+
+    def mutes_labels(self, alert: Mapping[str, str], now: float) -> bool:
+        """Whether the silence mutes an alert with these labels (``labels``' keys) at ``now``."""
         if not self.active(now):
             return False
-        alert = labels(rule, key)
         for label, expected in self.matchers:
             value = alert[label]
             if isinstance(expected, str):

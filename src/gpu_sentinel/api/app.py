@@ -7,11 +7,25 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
 from fastapi import FastAPI
+from starlette.middleware.gzip import GZipMiddleware
 
 from gpu_sentinel import __version__
 from gpu_sentinel.api.errors import install_error_handlers
 from gpu_sentinel.api.response_cache import SnapshotResponseCache
-from gpu_sentinel.api.routes import alerts, auth, health, history, metrics, stream, system, users
+from gpu_sentinel.api.routes import (
+    alerts,
+    auth,
+    catalogue,
+    fleet,
+    health,
+    history,
+    metrics,
+    preferences,
+    processes,
+    stream,
+    system,
+    users,
+)
 from gpu_sentinel.api.security import install_security
 from gpu_sentinel.api.spa import mount_spa
 from gpu_sentinel.config import Settings
@@ -45,14 +59,19 @@ def create_app(settings: Settings, *, service: Service | None = None) -> FastAPI
     app.add_middleware(
         SnapshotResponseCache, latest=lambda: service.sampler.latest, prefix=system.router.prefix + "/"
     )
+    app.add_middleware(GZipMiddleware, minimum_size=1024)  # outside the cache: cached bodies compress too
     install_security(app, settings, service.auth)
     app.include_router(system.router)
     app.include_router(health.router)
     app.include_router(metrics.router)
+    app.include_router(catalogue.router)
     app.include_router(history.router)
     app.include_router(auth.router)
+    app.include_router(preferences.router)
     app.include_router(users.router)
     app.include_router(stream.router)
     app.include_router(alerts.router)
+    app.include_router(fleet.router)
+    app.include_router(processes.router)
     mount_spa(app)  # the router's fallback: safe wherever later routers are added
     return app

@@ -61,10 +61,12 @@ class SnapshotResponseCache:
                 start.update(message, headers=list(message.get("headers", ())))
                 await send(message)
                 return
-            await send(message)
             if message["type"] != "http.response.body" or start.get("status") != 200:
+                await send(message)
                 return
+            # Kept before sending, for the same reason: GZip rewrites the body of the message in place.
             chunks.append(message.get("body", b""))
+            await send(message)
             if message.get("more_body"):
                 return
             headers = start["headers"]

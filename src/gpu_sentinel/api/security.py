@@ -1,7 +1,8 @@
 """The API's protective layers, each a small raw ASGI middleware with one job, all outside the response
 cache so that cached answers get the same protection as fresh ones:
 
-security headers -> body size limit -> rate limit -> CORS -> authentication -> response cache -> FastAPI
+forwarded client (behind trusted proxies only) -> security headers -> foreign pages (Host, WebSocket Origin)
+-> body size limit -> rate limit -> CORS -> authentication -> response cache -> FastAPI
 """
 
 from __future__ import annotations
@@ -9,17 +10,17 @@ from __future__ import annotations
 import math
 import time
 from collections.abc import Callable
-from urllib.parse import unquote
 
 from fastapi import FastAPI, Request
 from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException
 from starlette.middleware.cors import CORSMiddleware
-from starlette.responses import Response
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
-from starlette.websockets import WebSocket
 
-from gpu_sentinel.api.errors import error_response
+from gpu_sentinel.api.client_address import ForwardedClient, TrustedProxies, parse_networks
+from gpu_sentinel.api.errors import error_response, reject
+from gpu_sentinel.api.foreign_pages import ForeignPageGuard
+from gpu_sentinel.api.openapi_errors import document_errors
 from gpu_sentinel.auth import ANONYMOUS, Auth, Principal
 from gpu_sentinel.auth.errors import (
     AuthError,
@@ -27,6 +28,7 @@ from gpu_sentinel.auth.errors import (
     PermissionDeniedError,
     TooManyRequestsError,
 )
+from gpu_sentinel.auth.policy import METRICS_PATHS, SELF_SERVICE_PATHS
 from gpu_sentinel.auth.users import Role
 from gpu_sentinel.config import Settings
 
@@ -41,14 +43,6 @@ CONTENT_SECURITY_POLICY = (
 )
 # The interactive API docs load their scripts from a CDN, so they get every header but the CSP.
 DOCS_PATHS = ("/docs", "/redoc")
-
-
-async def reject(scope: Scope, receive: Receive, send: Send, response: Response) -> None:
-    """Answer an HTTP request or refuse a WebSocket handshake with ``response``."""
-    if scope["type"] == "websocket":
-        await WebSocket(scope, receive, send).send_denial_response(response)
-    else:
-        await response(scope, receive, send)
 
 
 def error_for(exc: AuthError) -> JSONResponse:
@@ -129,6 +123,8 @@ class BodySizeLimit:
 class RateLimit:
     """A token bucket per client address: ``rate`` requests per second with bursts of ``burst``.
 
+    It guards what costs the server work: the API, the stream and ``/metrics``. The dashboard's own files
+    (a page load fetches a dozen) are static and cached, so opening pages never spends a client's budget.
     Memory is bounded: when ``max_clients`` buckets exist, full (idle) buckets are dropped first.
     """
 
@@ -148,7 +144,7 @@ class RateLimit:
         self._buckets: dict[str, list[float]] = {}
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] not in ("http", "websocket"):
+        if scope["type"] not in ("http", "websocket") or not _is_limited(scope["path"]):
             await self.app(scope, receive, send)
             return
         client = scope.get("client")
@@ -185,9 +181,13 @@ class RateLimit:
             del self._buckets[next(iter(self._buckets))]
 
 
+def _is_limited(path: str) -> bool:
+    return path.startswith("/api/") or path == "/metrics"
+
+
 def bearer_token(scope: Scope) -> str | None:
-    """The token from ``Authorization: Bearer``, or for WebSockets from the ``token`` query parameter or
-    the subprotocols ``bearer, <token>`` (browsers cannot set headers on WebSockets)."""
+    """The token from ``Authorization: Bearer``, or for WebSockets from the subprotocols ``bearer, <token>``
+    (browsers cannot set headers on WebSockets). Never from the URL: servers and proxies log URLs."""
     for name, value in scope["headers"]:
         if name == b"authorization":
             scheme, _, token = value.decode("latin-1").partition(" ")
@@ -197,12 +197,6 @@ def bearer_token(scope: Scope) -> str | None:
     protocols = scope.get("subprotocols") or []
     if len(protocols) >= 2 and protocols[0] == WEBSOCKET_TOKEN_PROTOCOL:
         return str(protocols[1])
-    query = scope.get("query_string", b"")
-    if b"token=" in query:
-        for pair in query.split(b"&"):
-            key, _, value = pair.partition(b"=")
-            if key == b"token":
-                return unquote(value.decode("latin-1"))
     return None
 
 
@@ -219,14 +213,14 @@ class Authentication:
 
     def required_role(self, scope: Scope) -> Role | None:
         path: str = scope["path"]
+        if path in METRICS_PATHS:
+            return None if self.auth.policy.public_metrics else "viewer"
         if path.startswith("/api/"):
             if path in PUBLIC_API_PATHS:
                 return None
-            if scope["type"] == "websocket" or scope["method"] in READ_METHODS:
+            if scope["type"] == "websocket" or scope["method"] in READ_METHODS or path in SELF_SERVICE_PATHS:
                 return "viewer"
             return "admin"
-        if path == "/metrics" and not self.auth.policy.public_metrics:
-            return "viewer"
         return None
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
@@ -259,7 +253,9 @@ class Authentication:
 
 
 def install_security(app: FastAPI, settings: Settings, auth: Auth) -> None:
-    """Add the protective middlewares around whatever the app has so far (the response cache)."""
+    """Add the protective middlewares around whatever the app has so far (the response cache), and
+    document the errors they answer with."""
+    document_errors(app, auth.policy, PUBLIC_API_PATHS)
 
     @app.exception_handler(AuthError)
     async def auth_error(_: Request, exc: AuthError) -> JSONResponse:
@@ -281,4 +277,12 @@ def install_security(app: FastAPI, settings: Settings, auth: Auth) -> None:
     if settings.rate_limit > 0:
         app.add_middleware(RateLimit, rate=settings.rate_limit, burst=settings.rate_limit_burst)
     app.add_middleware(BodySizeLimit, max_bytes=settings.max_body_bytes)
+    app.add_middleware(
+        ForeignPageGuard,
+        cors_origins=settings.cors_origins,
+        check_host=auth.policy.anonymous_read,
+        allowed_hosts=settings.allowed_hosts,
+    )
     app.add_middleware(SecurityHeaders)
+    if settings.trusted_proxies:
+        app.add_middleware(ForwardedClient, proxies=TrustedProxies(parse_networks(settings.trusted_proxies)))

@@ -3,6 +3,9 @@
 The SPA is the router's fallback, not a catch-all route, so it never shadows an API route however late
 that route is added: any GET that no route matched gets the file it names, or ``index.html`` so the
 dashboard's own client-side routing works. Unknown API paths keep their JSON 404.
+
+``/sw.js`` is the dashboard's service worker (``web/src/sw/worker.js``): served uncached, since browsers
+compare it byte for byte to find a new version, as JavaScript, and allowed to control the whole site.
 """
 
 from __future__ import annotations
@@ -23,6 +26,9 @@ API_PREFIXES = ("/api/", "/api")
 IMMUTABLE_CACHE = "public, max-age=31536000, immutable"
 # index.html names the current assets: browsers must check it on every load.
 REVALIDATE_CACHE = "no-cache"
+SERVICE_WORKER_PATH = "/sw.js"
+SERVICE_WORKER_HEADERS = {"Cache-Control": REVALIDATE_CACHE, "Service-Worker-Allowed": "/"}
+JAVASCRIPT = "text/javascript; charset=utf-8"
 
 NOT_BUILT_PAGE = """<!doctype html>
 <html lang="en"><head><meta charset="utf-8"><title>GPU Sentinel</title></head>
@@ -73,7 +79,10 @@ class SPAFallback:
         if not self.index.is_file():
             response = HTMLResponse(NOT_BUILT_PAGE, headers={"Cache-Control": REVALIDATE_CACHE})
         elif (file := self._file_for(path)) is not None and file != self.index:
-            response = FileResponse(file, headers={"Cache-Control": REVALIDATE_CACHE})
+            if path == SERVICE_WORKER_PATH:
+                response = FileResponse(file, media_type=JAVASCRIPT, headers=SERVICE_WORKER_HEADERS)
+            else:
+                response = FileResponse(file, headers={"Cache-Control": REVALIDATE_CACHE})
         elif self._wants_page(path, Headers(scope=scope).get("accept", "")):
             response = FileResponse(self.index, headers={"Cache-Control": REVALIDATE_CACHE})
         else:

@@ -8,14 +8,22 @@ from dataclasses import dataclass
 from pwdlib import PasswordHash
 
 from gpu_sentinel.auth.errors import InvalidTokenError
+from gpu_sentinel.auth.hashing import HashingSlots
 from gpu_sentinel.auth.policy import AccessPolicy
 from gpu_sentinel.auth.secret import load_or_create_secret
+from gpu_sentinel.auth.sessions import RefreshFamily, RefreshUse
 from gpu_sentinel.auth.throttle import LoginThrottle
-from gpu_sentinel.auth.tokens import TokenService
-from gpu_sentinel.auth.users import Role, UserStore
+from gpu_sentinel.auth.tokens import IssuedToken, TokenService, new_token_id
+from gpu_sentinel.auth.users import Role, User, UserStore
 from gpu_sentinel.config import Settings
 
 USERS_FILE = "users.json"
+
+
+@dataclass(frozen=True, slots=True)
+class TokenPair:
+    access: IssuedToken
+    refresh: IssuedToken
 
 
 @dataclass(frozen=True, slots=True)
@@ -41,13 +49,14 @@ def user_store(settings: Settings) -> UserStore:
 
 
 class Auth:
-    """Users, tokens, the login throttle and the access policy of one service."""
+    """Users, tokens, the login throttle, the hashing bound and the access policy of one service."""
 
     def __init__(self, settings: Settings, *, hasher: PasswordHash | None = None) -> None:
         self.settings = settings
         self.policy = AccessPolicy.from_settings(settings)
         self.users = UserStore(settings.data_dir / USERS_FILE, hasher=hasher)
         self.throttle = LoginThrottle()
+        self.hashing = HashingSlots()
         self._tokens: TokenService | None = None
         self._lock = threading.Lock()
 
@@ -73,10 +82,29 @@ class Auth:
         _ = self.tokens
 
     def principal(self, token: str) -> Principal:
-        """The user an access token speaks for, with the role the users file gives them now."""
+        """The user an access token speaks for, while the token is still theirs (same user id and token
+        generation: no removal, password or role change since it was issued)."""
         claims = self.tokens.verify(token, "access")
-        self.users.refresh()
-        user = self.users.get(claims.username)
-        if user is None:
-            raise InvalidTokenError("The token's user no longer exists")
+        user = self.users.current(claims.username, claims.user_id, claims.generation)
         return Principal(user.username, user.role)
+
+    def login_tokens(self, user: User) -> TokenPair:
+        """An access token and the first refresh token of a new session."""
+        family = new_token_id()
+        refresh = self.tokens.issue(user, "refresh", family=family)
+        self.users.start_session(user, family, RefreshFamily(refresh.token_id, refresh.expires_at))
+        return TokenPair(self.tokens.issue(user, "access"), refresh)
+
+    def refreshed_tokens(self, refresh_token: str) -> tuple[User, TokenPair]:
+        """Spend ``refresh_token`` for a new pair in the same session; reuse of a spent one revokes it.
+        The new refresh token expires with the old one: a session lasts at most one refresh lifetime."""
+        claims = self.tokens.verify(refresh_token, "refresh")
+        if claims.family is None:
+            raise InvalidTokenError("Token is not valid: a refresh token without a session")
+        use = RefreshUse(claims.username, claims.user_id, claims.generation, claims.family, claims.token_id)
+        token_id = new_token_id()
+        user = self.users.rotate_session(use, RefreshFamily(token_id, claims.expires_at))
+        refresh = self.tokens.issue(
+            user, "refresh", family=claims.family, token_id=token_id, not_after=claims.expires_at
+        )
+        return user, TokenPair(self.tokens.issue(user, "access"), refresh)

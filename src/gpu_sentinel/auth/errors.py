@@ -93,6 +93,15 @@ class LoginLockedError(TooManyRequestsError):
         )
 
 
+class LoginBusyError(TooManyRequestsError):
+    """Every password-hashing slot is taken: the service will not spend more memory on logins."""
+
+    code = "login_busy"
+
+    def __init__(self) -> None:
+        super().__init__("Too many logins in progress; try again in 1 s", retry_after_s=1)
+
+
 class UserExistsError(SentinelError):
     status_code = 409
     code = "user_exists"

@@ -8,6 +8,11 @@ from dataclasses import dataclass
 
 from gpu_sentinel.config import Settings
 
+# Scraped by Prometheus: readable without a token when GPU_SENTINEL_PUBLIC_METRICS is on.
+METRICS_PATHS = frozenset({"/metrics", "/api/v1/fleet/targets"})
+# Changed by any signed-in user, each for themselves only (the route checks that someone signed in).
+SELF_SERVICE_PATHS = frozenset({"/api/v1/users/me/preferences"})
+
 
 class InsecureBindError(Exception):
     """The service would be open to the network without authentication."""

@@ -26,7 +26,17 @@ def load_or_create_secret(configured: str | None, data_dir: Path) -> bytes:
         return configured.encode()
     path = data_dir / SECRET_FILE
     if not path.exists():
-        write_private(path, secrets.token_urlsafe(48).encode())
+        secret = secrets.token_urlsafe(48).encode()
+        try:
+            write_private(path, secret)
+        except OSError as error:
+            # A full or read-only disk must not stop live monitoring; sign-ins just do not outlive a restart.
+            log.warning(
+                "cannot keep the token signing secret in %s (%s): tokens issued now end at the next restart",
+                path,
+                error.strerror or error,
+            )
+            return secret
         log.info("generated a new token signing secret in %s", path)
     elif tighten_mode(path):
         log.warning("%s was readable by other users; its mode is now 0600", path)

@@ -52,7 +52,8 @@ class LoginThrottle:
         if now < entry.locked_until:
             raise LoginLockedError(math.ceil(entry.locked_until - now))
 
-    def failed(self, username: str, client: str) -> None:
+    def failed(self, username: str, client: str) -> int:
+        """Count a failure; the seconds the pair is now locked for (0 while it is not)."""
         now = self._clock()
         key = (username.lower(), client)
         entry = self._entries.get(key)
@@ -64,6 +65,8 @@ class LoginThrottle:
         if entry.count >= self.max_failures:
             doublings = entry.count - self.max_failures
             entry.locked_until = now + min(self.max_lockout_s, self.base_lockout_s * 2 ** min(doublings, 32))
+            return math.ceil(entry.locked_until - now)
+        return 0
 
     def succeeded(self, username: str, client: str) -> None:
         self._entries.pop((username.lower(), client), None)

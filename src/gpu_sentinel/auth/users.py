@@ -9,23 +9,26 @@ from __future__ import annotations
 import json
 import logging
 import re
+import secrets
 import threading
 import time
 from collections.abc import Callable
-from dataclasses import asdict, dataclass, replace
+from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
-from typing import Literal, get_args
+from typing import Any, Literal, get_args
 
 from pwdlib import PasswordHash
 from pwdlib.hashers.argon2 import Argon2Hasher
 
 from gpu_sentinel.auth.errors import (
+    InvalidTokenError,
     InvalidUserError,
     LastAdminError,
     UnknownUserError,
     UserExistsError,
 )
 from gpu_sentinel.auth.files import tighten_mode, write_private
+from gpu_sentinel.auth.sessions import RefreshFamily, RefreshUse, with_family
 
 log = logging.getLogger(__name__)
 
@@ -46,10 +49,25 @@ def default_hasher() -> PasswordHash:
 
 @dataclass(frozen=True, slots=True)
 class User:
+    """One user. ``user_id`` is never reused, so a re-created name does not inherit old tokens, and
+    ``token_generation`` rises with every password or role change, which voids every token issued before."""
+
     username: str
     role: Role
     password_hash: str
     created_at: float
+    user_id: str
+    token_generation: int = 0
+    refresh_families: dict[str, RefreshFamily] = field(default_factory=dict)
+
+
+def new_user_id() -> str:
+    return secrets.token_urlsafe(12)
+
+
+def _user_of(record: dict[str, Any]) -> User:
+    families = {name: RefreshFamily(**f) for name, f in record.get("refresh_families", {}).items()}
+    return User(**{**record, "refresh_families": families})
 
 
 def validate_username(username: str) -> str:
@@ -125,7 +143,7 @@ class UserStore:
             self._load_if_changed()
             if username in self._users:
                 raise UserExistsError(username)
-            user = User(username, checked_role, password_hash, round(time.time(), 3))
+            user = User(username, checked_role, password_hash, round(time.time(), 3), new_user_id())
             self._save({**self._users, username: user})
         log.info("user %r added with role %s", username, checked_role)
         return user
@@ -140,13 +158,56 @@ class UserStore:
                 raise UnknownUserError(username)
             if checked_role is not None and checked_role != "admin":
                 self._keep_an_admin(username)
+            changed = password_hash is not None or (checked_role not in (None, user.role))
             user = replace(
                 user,
                 role=checked_role or user.role,
                 password_hash=password_hash or user.password_hash,
+                token_generation=user.token_generation + 1 if changed else user.token_generation,
+                refresh_families={} if changed else user.refresh_families,
             )
             self._save({**self._users, username: user})
-        log.info("user %r updated", username)
+        log.info("user %r updated%s", username, "; their tokens are revoked" if changed else "")
+        return user
+
+    def start_session(self, user: User, family: str, current: RefreshFamily) -> None:
+        """Record a login's refresh family, unless the user changed since ``user`` was read."""
+        with self._lock:
+            self._load_if_changed()
+            stored = self._current(user.username, user.user_id, user.token_generation)
+            families = with_family(stored.refresh_families, family, current, time.time())
+            self._save({**self._users, user.username: replace(stored, refresh_families=families)})
+
+    def rotate_session(self, use: RefreshUse, current: RefreshFamily) -> User:
+        """Spend the refresh token ``use`` describes and make ``current`` its family's valid token. A token
+        already spent revokes its family: whoever presents it next, owner or thief, has to log in."""
+        with self._lock:
+            self._load_if_changed()
+            user = self._current(use.username, use.user_id, use.generation)
+            family = user.refresh_families.get(use.family)
+            if family is None:
+                raise InvalidTokenError("This session was revoked or has expired; log in again")
+            if family.token_id != use.token_id:
+                families = {n: f for n, f in user.refresh_families.items() if n != use.family}
+                self._save({**self._users, user.username: replace(user, refresh_families=families)})
+                log.warning("refresh token of user %r used twice: that session is revoked", user.username)
+                raise InvalidTokenError("This refresh token was already used; log in again")
+            families = with_family(user.refresh_families, use.family, current, time.time())
+            user = replace(user, refresh_families=families)
+            self._save({**self._users, user.username: user})
+            return user
+
+    def current(self, username: str, user_id: str, generation: int) -> User:
+        """The user a token names, while the token's user id and generation are still theirs."""
+        self.refresh()
+        return self._current(username, user_id, generation)
+
+    def _current(self, username: str, user_id: str, generation: int) -> User:
+        user = self._users.get(username)
+        if user is None or user.user_id != user_id:
+            raise InvalidTokenError("The token's user no longer exists")
+        if user.token_generation != generation:
+            raise InvalidTokenError("The token was revoked by a password or role change; log in again")
         return user
 
     def remove(self, username: str, *, keep_an_admin: bool = True) -> None:
@@ -201,8 +262,13 @@ class UserStore:
         if tighten_mode(self.path):
             log.warning("%s was readable by other users; its mode is now 0600", self.path)
         records = json.loads(self.path.read_text(encoding="utf-8")).get("users", [])
-        self._users = {record["username"]: User(**record) for record in records}
+        missing_ids = [record for record in records if not record.get("user_id")]
+        for record in missing_ids:  # a file from before user ids: their old tokens stop working
+            record["user_id"] = new_user_id()
+        self._users = {record["username"]: _user_of(record) for record in records}
         self._stamp = stamp
+        if missing_ids:
+            self._save(self._users)
 
     def _save(self, users: dict[str, User]) -> None:
         body = {"users": [asdict(user) for user in sorted(users.values(), key=lambda u: u.username)]}

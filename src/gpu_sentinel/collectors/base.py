@@ -32,12 +32,14 @@ class GPUSource(Protocol):
         ...
 
     def sample(self, now: float, include_slow: bool) -> tuple[GPUSample, ...]:
-        """Read every GPU. Slow metrics are refreshed only when ``include_slow``; otherwise the last ones
-        are carried over so every sample is complete."""
+        """Read every GPU within a bounded time, however the driver behaves. Slow metrics are refreshed
+        only when ``include_slow`` (a source may publish them a tick later); otherwise the last ones are
+        carried over so every sample is complete. A GPU that does not answer in time is returned with
+        ``unresponsive_since`` set and no readings."""
         ...
 
     def call_stats(self) -> Mapping[str, CallStats]:
-        """Driver calls made so far, by function name."""
+        """Driver calls made so far, by function name: a copy, safe to read from any thread."""
         ...
 
     def close(self) -> None: ...

@@ -2,21 +2,24 @@
 
 Each GPU alternates between idle and busy phases (training, inference); power follows load, temperature
 follows power with thermal lag, the fan follows temperature, processes come and go with the phases, and
-rare XIDs and ECC errors happen. Time comes from the caller, so tests can drive it. Fault injection
-(``inject_xid``, ``set_lost``, ``force_load``) lets alert tests provoke exactly what they need.
+rare XIDs, ECC errors and PCIe replays happen, and clock-violation time accrues while power or heat
+holds the clocks down. Time comes from the caller, so tests can drive it. Fault injection
+(``inject_xid``, ``set_lost``, ``set_unresponsive``, ``force_load``) lets alert tests provoke exactly
+what they need.
 """
 
 from __future__ import annotations
 
 import random
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 from gpu_sentinel.collectors.base import CallStats
-from gpu_sentinel.snapshot import GPUInfo, GPUProcess, GPUSample, XidEvent
+from gpu_sentinel.snapshot import GPUInfo, GPUProcess, GPUSample, ProfilingSample, XidEvent
 
 MODEL = "NVIDIA H100 80GB HBM3"
 MEMORY_TOTAL_BYTES = 80 * 1024**3
+MEMORY_RESERVED_BYTES = 551 * 1024**2  # what the driver keeps back on an H100 80GB
 POWER_LIMIT_W = 700.0
 IDLE_POWER_W = 68.0
 AMBIENT_C = 30.0
@@ -55,6 +58,11 @@ class _SimulatedGPU:
     xid_events: list[XidEvent] = field(default_factory=list)
     ecc_corrected: int = 0
     ecc_uncorrected: int = 0
+    pcie_replays: int = 0
+    power_violation_s: float = 0.0
+    thermal_violation_s: float = 0.0
+    low_util_violation_s: float = 0.0
+    unresponsive_since: float | None = None
     pending_xids: list[int] = field(default_factory=list)
 
 
@@ -71,6 +79,8 @@ class SimulatedGPUs:
         xid_mean_interval_s: float = XID_MEAN_INTERVAL_S,
     ) -> None:
         self._random = random.Random(seed)
+        # NVLink and PCIe replays draw from their own stream, so seeded runs keep their other values.
+        self._link_random = random.Random(None if seed is None else seed + 1)
         self._lose_last_gpu = lose_last_gpu and count > 0
         self._lost_after_s = lost_after_s
         self._xid_mean_interval_s = xid_mean_interval_s
@@ -110,6 +120,10 @@ class SimulatedGPUs:
     def set_lost(self, index: int, lost: bool = True) -> None:
         self._gpus[index].lost = lost
 
+    def set_unresponsive(self, index: int, since: float | None) -> None:
+        """Report GPU ``index`` as not answering since ``since`` (Unix seconds); None makes it answer."""
+        self._gpus[index].unresponsive_since = since
+
     def force_load(self, index: int, utilization_pct: float | None) -> None:
         """Pin GPU ``index`` at a utilization (heats it up accordingly); None returns it to its workload."""
         self._gpus[index].forced_util = utilization_pct
@@ -127,7 +141,7 @@ class SimulatedGPUs:
         return tuple(self._step(gpu, now, elapsed) for gpu in self._gpus)
 
     def call_stats(self) -> Mapping[str, CallStats]:
-        return {"simulated": self._calls}
+        return {"simulated": CallStats(self._calls.calls, self._calls.seconds, self._calls.errors)}
 
     def close(self) -> None:
         return None
@@ -135,9 +149,13 @@ class SimulatedGPUs:
     # -- the model ---------------------------------------------------------------------------------
 
     def _step(self, gpu: _SimulatedGPU, now: float, elapsed: float) -> GPUSample:
-        if gpu.lost:
+        if gpu.lost or gpu.unresponsive_since is not None:
             return GPUSample(
-                info=gpu.info, lost=True, xid_count=gpu.xid_count, xid_events=tuple(gpu.xid_events)
+                info=gpu.info,
+                lost=gpu.lost,
+                unresponsive_since=None if gpu.lost else gpu.unresponsive_since,
+                xid_count=gpu.xid_count,
+                xid_events=tuple(gpu.xid_events),
             )
         phase = self._current_phase(gpu, now)
         target = gpu.forced_util if gpu.forced_util is not None else phase.target_util
@@ -163,9 +181,12 @@ class SimulatedGPUs:
             sm_clock = int(sm_clock * 0.92)
         if gpu.temperature_c >= 87:
             reasons.append("sw_thermal_slowdown")
+        self._accrue_violations(gpu, reasons, elapsed)
 
         self._maybe_raise_errors(gpu, now, elapsed)
-        memory_used = min(MEMORY_TOTAL_BYTES, phase.memory_bytes + 600 * 1024**2)
+        memory_used = min(MEMORY_TOTAL_BYTES - MEMORY_RESERVED_BYTES, phase.memory_bytes + 600 * 1024**2)
+        pcie_tx = round(util * 1.5e7 * self._random.uniform(0.5, 1.5), 0)
+        pcie_rx = round(util * 4.0e7 * self._random.uniform(0.5, 1.5), 0)
         return GPUSample(
             info=gpu.info,
             utilization_gpu_pct=round(util, 1),
@@ -182,10 +203,24 @@ class SimulatedGPUs:
             memory_clock_mhz=MEMORY_MHZ,
             pcie_generation=5 if util > 1 else 1,
             pcie_width=16,
-            pcie_tx_bytes_per_s=round(util * 1.5e7 * self._random.uniform(0.5, 1.5), 0),
-            pcie_rx_bytes_per_s=round(util * 4.0e7 * self._random.uniform(0.5, 1.5), 0),
+            pcie_tx_bytes_per_s=pcie_tx,
+            pcie_rx_bytes_per_s=pcie_rx,
             encoder_pct=0.0,
             decoder_pct=round(util * 0.2, 1) if phase.name == "inference" else 0.0,
+            nvlink_tx_bytes_per_s=self._nvlink_rate(phase, util),
+            nvlink_rx_bytes_per_s=self._nvlink_rate(phase, util),
+            nvlink_crc_flit_errors=0,
+            nvlink_crc_data_errors=0,
+            nvlink_replay_errors=gpu.pcie_replays // 4,
+            nvlink_recovery_errors=0,
+            pcie_replay_count=gpu.pcie_replays,
+            memory_reserved_bytes=MEMORY_RESERVED_BYTES,
+            power_violation_s=round(gpu.power_violation_s, 3),
+            thermal_violation_s=round(gpu.thermal_violation_s, 3),
+            sync_boost_violation_s=0.0,
+            board_limit_violation_s=0.0,
+            low_util_violation_s=round(gpu.low_util_violation_s, 3),
+            reliability_violation_s=0.0,
             pstate=0 if util > 1 else 8,
             clock_event_reasons=tuple(reasons),
             ecc_corrected_volatile=gpu.ecc_corrected,
@@ -203,8 +238,23 @@ class SimulatedGPUs:
             xid_count=gpu.xid_count,
             last_xid=gpu.xid_events[-1].xid if gpu.xid_events else None,
             xid_events=tuple(gpu.xid_events),
-            processes=phase.processes,
+            processes=_busy_processes(phase, util),
+            profiling=_profiling(phase, util, pcie_tx, pcie_rx),
         )
+
+    def _nvlink_rate(self, phase: _Phase, util: float) -> float:
+        """Training all-reduces over NVLink (tens of GB/s); inference and idle barely touch it."""
+        per_pct = 4.0e8 if phase.name == "training" else 2.0e6
+        return round(util * per_pct * self._link_random.uniform(0.7, 1.3), 0)
+
+    @staticmethod
+    def _accrue_violations(gpu: _SimulatedGPU, reasons: list[str], elapsed: float) -> None:
+        if "sw_power_cap" in reasons:
+            gpu.power_violation_s += elapsed
+        if "sw_thermal_slowdown" in reasons:
+            gpu.thermal_violation_s += elapsed
+        if "gpu_idle" in reasons:
+            gpu.low_util_violation_s += elapsed
 
     def _current_phase(self, gpu: _SimulatedGPU, now: float) -> _Phase:
         if gpu.phase is None or now >= gpu.phase.ends_at:
@@ -244,6 +294,8 @@ class SimulatedGPUs:
             gpu.pending_xids.append(self._random.choice(REALISTIC_XIDS))
         if elapsed > 0 and self._random.random() < elapsed / 600.0:
             gpu.ecc_corrected += 1
+        if elapsed > 0 and self._link_random.random() < elapsed / 900.0:
+            gpu.pcie_replays += 1
         for xid in gpu.pending_xids:
             gpu.xid_count += 1
             gpu.xid_events.append(XidEvent(timestamp=now, xid=xid))
@@ -251,3 +303,41 @@ class SimulatedGPUs:
                 gpu.ecc_uncorrected += 1
         gpu.pending_xids.clear()
         del gpu.xid_events[:-RECENT_XID_EVENTS]
+
+
+def _profiling(phase: _Phase, util: float, pcie_tx: float, pcie_rx: float) -> ProfilingSample:
+    """GPM-style activity that follows the load: training is tensor-heavy (HMMA), inference runs
+    partly in int8 (IMMA); SMs are active a little less often than the engine is busy."""
+    tensor = util * (0.62 if phase.name == "training" else 0.3)
+    return ProfilingSample(
+        status="ok",
+        graphics_active_pct=round(util, 1),
+        sm_active_pct=round(util * 0.9, 1),
+        sm_occupancy_pct=round(util * 0.45, 1),
+        tensor_active_pct=round(tensor, 1),
+        tensor_hmma_active_pct=round(tensor * (0.95 if phase.name == "training" else 0.6), 1),
+        tensor_imma_active_pct=round(tensor * 0.4, 1) if phase.name == "inference" else 0.0,
+        tensor_dfma_active_pct=0.0,
+        dram_active_pct=round(util * 0.55, 1),
+        fp64_active_pct=round(util * 0.005, 1),
+        fp32_active_pct=round(util * 0.2, 1),
+        fp16_active_pct=round(util * 0.1, 1),
+        pcie_tx_bytes_per_s=pcie_tx,
+        pcie_rx_bytes_per_s=pcie_rx,
+    )
+
+
+def _busy_processes(phase: _Phase, util: float) -> tuple[GPUProcess, ...]:
+    """The phase's processes with their share of the load: the first worker does half the work."""
+    count = len(phase.processes)
+    shares = [0.5] + [0.5 / (count - 1)] * (count - 1) if count > 1 else [1.0] * count
+    return tuple(
+        replace(
+            process,
+            sm_util_pct=round(util * 0.9 * share, 1),
+            memory_util_pct=round(util * 0.5 * share, 1),
+            encoder_util_pct=0.0,
+            decoder_util_pct=round(util * 0.2 * share, 1) if phase.name == "inference" else 0.0,
+        )
+        for process, share in zip(phase.processes, shares, strict=True)
+    )

@@ -1,25 +1,32 @@
-"""Batches the database has not accepted yet, kept in arrival order: in memory up to a row bound, then
-appended to a spill file up to a size bound, so an outage of the database loses nothing within the
-bounds and a restart during one loses nothing at all. Beyond the bounds the newest batches are dropped
-and counted. Order matters: a later batch may hold the finished version of a row an earlier one held
-half-done."""
+"""Batches the database has not accepted yet, kept in arrival order in an append-only spill file: each
+batch is written and fsync'd as it arrives (one per flush interval), so an outage of the database loses
+nothing within the size bound, and a crash or ``kill -9`` during one loses at most the batch being made.
+Only when the file cannot be written (a full disk) do batches wait in memory, up to a row bound. Beyond the
+bounds the newest batches are dropped and counted. Order matters: a later batch may hold the finished
+version of a row an earlier one held half-done."""
 
 from __future__ import annotations
 
+import contextlib
 import logging
+import os
 from collections import deque
 from collections.abc import Iterator
 from pathlib import Path
 
 import orjson
 
+from gpu_sentinel.filemodes import open_private_append
 from gpu_sentinel.store.batch import Batch
 
 log = logging.getLogger(__name__)
 
+TAIL_SCAN_BYTES = 64 * 1024
+_ABSENT = (FileNotFoundError, NotADirectoryError)
+
 
 class Backlog:
-    """Owned by the writer thread."""
+    """Owned by the writer thread. Batches in memory are always newer than those in the file."""
 
     def __init__(self, spill_path: Path, *, memory_rows: int, max_spill_bytes: int) -> None:
         self.spill_path = spill_path
@@ -28,6 +35,8 @@ class Backlog:
         self._memory: deque[Batch] = deque()
         self._memory_count = 0
         self._read_offset = 0
+        self._file_trouble = False
+        self._tail_checked = False
         self.dropped_rows = 0
 
     def __bool__(self) -> bool:
@@ -39,25 +48,29 @@ class Backlog:
 
     @property
     def spilled_bytes(self) -> int:
-        if not self.spill_path.exists():
-            return 0
-        return max(0, self.spill_path.stat().st_size - self._read_offset)
+        return max(0, self._file_size() - self._read_offset)
 
     def push(self, batch: Batch) -> None:
-        if not self.spill_path.exists() and self._memory_count + len(batch) <= self.memory_rows:
-            self._memory.append(batch)
-            self._memory_count += len(batch)
+        """Append ``batch`` durably, or hold it in memory if the file cannot take it, or drop it."""
+        self._drop_torn_tail()
+        if self._move_memory_to_file() and self._append([batch]):
             return
-        line = orjson.dumps(batch.to_json()) + b"\n"
-        size = self.spill_path.stat().st_size if self.spill_path.exists() else 0
-        if size + len(line) > self.max_spill_bytes:
+        if self._memory_count + len(batch) > self.memory_rows:
             if not self.dropped_rows:
-                log.error("history spill file %s is full; dropping new samples", self.spill_path)
+                log.error(
+                    "history backlog is full (%s cannot take more); dropping new samples", self.spill_path
+                )
             self.dropped_rows += len(batch)
             return
-        self.spill_path.parent.mkdir(parents=True, exist_ok=True)
-        with self.spill_path.open("ab") as file:
-            file.write(line)
+        self._memory.append(batch)
+        self._memory_count += len(batch)
+
+    def persist(self) -> None:
+        """Before the process exits: write what waits in memory behind what the file holds."""
+        if self._memory and not self._move_memory_to_file():
+            log.error(
+                "%d history rows could not be saved to %s and are lost", self._memory_count, self.spill_path
+            )
 
     def batches(self, limit: int) -> Iterator[Batch]:
         """Up to ``limit`` batches, oldest first. A batch counts as delivered when the caller asks for the
@@ -69,9 +82,57 @@ class Backlog:
             yield batch
             self._pop()
 
+    def _move_memory_to_file(self) -> bool:
+        """True once nothing waits in memory, so the file may take newer batches."""
+        if not self._memory:
+            return True
+        if not self._append(list(self._memory)):
+            return False
+        self._memory.clear()
+        self._memory_count = 0
+        return True
+
+    def _append(self, batches: list[Batch]) -> bool:
+        data = b"".join(orjson.dumps(batch.to_json()) + b"\n" for batch in batches)
+        size = self._file_size()
+        if size + len(data) > self.max_spill_bytes:
+            return False
+        try:
+            self._write_synced(data, size)
+        except OSError as error:
+            if not self._file_trouble:
+                log.error(
+                    "cannot write the history spill file %s, holding samples in memory: %s",
+                    self.spill_path,
+                    error,
+                )
+            self._file_trouble = True
+            return False
+        if self._file_trouble:
+            log.info("the history spill file %s is writable again", self.spill_path)
+        self._file_trouble = False
+        return True
+
+    def _write_synced(self, data: bytes, size: int) -> None:
+        """Append and fsync; on failure cut the file back to ``size`` so no torn line is left behind."""
+        created = size == 0 and not self.spill_path.exists()
+        fd = open_private_append(self.spill_path)
+        try:
+            view = memoryview(data)
+            while view:
+                view = view[os.write(fd, view) :]
+            os.fsync(fd)
+        except OSError:
+            with contextlib.suppress(OSError):
+                os.ftruncate(fd, size)
+            raise
+        finally:
+            os.close(fd)
+        if created:
+            _fsync_directory(self.spill_path.parent)
+
     def _peek(self) -> Batch | None:
-        if self._memory:
-            return self._memory[0]
+        self._drop_torn_tail()
         while (line := self._read_line()) is not None:
             try:
                 return Batch.from_json(orjson.loads(line))
@@ -79,45 +140,78 @@ class Backlog:
                 log.warning("skipping an unreadable line in %s", self.spill_path)
                 self._advance(len(line))
         if self.spill_path.exists():
-            self.spill_path.unlink()  # empty, or a line cut short by a crash
-            self._read_offset = 0
+            self._remove_file()  # empty, or only a line cut short
+        if self._memory:
+            return self._memory[0]
         return None
 
     def _pop(self) -> None:
-        if self._memory:
-            self._memory_count -= len(self._memory.popleft())
-        elif (line := self._read_line()) is not None:
+        if (line := self._read_line()) is not None:
             self._advance(len(line))
+        elif self._memory:
+            self._memory_count -= len(self._memory.popleft())
 
     def _advance(self, size: int) -> None:
         self._read_offset += size
-        if self._read_offset >= self.spill_path.stat().st_size:
-            self.spill_path.unlink()
-            self._read_offset = 0
+        if self._read_offset >= self._file_size():
+            self._remove_file()
+
+    def _remove_file(self) -> None:
+        self.spill_path.unlink(missing_ok=True)
+        self._read_offset = 0
 
     def _read_line(self) -> bytes | None:
         """The next complete line of the spill file, if any."""
-        if not self.spill_path.exists():
-            return None
-        with self.spill_path.open("rb") as file:
-            file.seek(self._read_offset)
-            line = file.readline()
-        return line if line.endswith(b"\n") else None
-
-    def persist(self) -> None:
-        """Move what is held in memory to the front of the spill file, before the process exits."""
-        if not self._memory:
-            return
-        head = b"".join(orjson.dumps(batch.to_json()) + b"\n" for batch in self._memory)
-        tail = b""
-        if self.spill_path.exists():
+        try:
             with self.spill_path.open("rb") as file:
                 file.seek(self._read_offset)
-                tail = file.read()
-        temporary = self.spill_path.with_suffix(".tmp")
-        temporary.parent.mkdir(parents=True, exist_ok=True)
-        temporary.write_bytes(head + tail)
-        temporary.replace(self.spill_path)
-        self._memory.clear()
-        self._memory_count = 0
-        self._read_offset = 0
+                line = file.readline()
+        except _ABSENT:
+            return None
+        return line if line.endswith(b"\n") else None
+
+    def _file_size(self) -> int:
+        try:
+            return self.spill_path.stat().st_size
+        except _ABSENT:
+            return 0
+
+    def _drop_torn_tail(self) -> None:
+        """A crash in the middle of an append leaves part of a line; cut it, once, before this process
+        first touches the file, so the next append starts a line of its own."""
+        if self._tail_checked:
+            return
+        self._tail_checked = True
+        size = self._file_size()
+        if not size:
+            return
+        try:
+            self._cut_after_last_line(size)
+        except OSError as error:
+            log.warning("cannot check the end of %s: %s", self.spill_path, error)
+
+    def _cut_after_last_line(self, size: int) -> None:
+        with self.spill_path.open("r+b") as file:
+            keep, end = 0, size
+            while end > 0:
+                start = max(0, end - TAIL_SCAN_BYTES)
+                file.seek(start)
+                chunk = file.read(end - start)
+                if end == size and chunk.endswith(b"\n"):
+                    return
+                if (cut := chunk.rfind(b"\n")) >= 0:
+                    keep = start + cut + 1
+                    break
+                end = start
+            log.warning("dropping %d bytes that a crash left unfinished in %s", size - keep, self.spill_path)
+            file.truncate(keep)
+
+
+def _fsync_directory(path: Path) -> None:
+    """Make a new file's name durable too."""
+    with contextlib.suppress(OSError):
+        fd = os.open(path, os.O_RDONLY)
+        try:
+            os.fsync(fd)
+        finally:
+            os.close(fd)

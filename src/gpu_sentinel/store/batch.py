@@ -7,7 +7,16 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
+from gpu_sentinel.store.schema import PROCESS_COLUMNS, PROCESS_KEY
+
 Row = tuple[Any, ...]
+PROCESS_WIDTH = len(PROCESS_KEY) - 1 + len(PROCESS_COLUMNS)
+"""A process row's width: its key without the node (``sql.writes`` adds the writing node's), its columns."""
+
+
+def _process_row(row: list[Any]) -> Row:
+    """A process row spilled before the owner columns existed gets them as unknown (NULL)."""
+    return tuple(row) + (None,) * (PROCESS_WIDTH - len(row))
 
 
 @dataclass(slots=True)
@@ -49,6 +58,6 @@ class Batch:
         return cls(
             gpu_rows=[tuple(row) for row in data.get("gpu", [])],
             host_rows=[tuple(row) for row in data.get("host", [])],
-            process_rows=[tuple(row) for row in data.get("process", [])],
+            process_rows=[_process_row(row) for row in data.get("process", [])],
             gpu_info=[tuple(row) for row in data.get("gpus", [])],
         )

@@ -6,14 +6,22 @@ from __future__ import annotations
 from collections.abc import Iterator, Sequence
 from typing import Any, Protocol
 
+from gpu_sentinel.node import NodeIdentity
 from gpu_sentinel.store.batch import Batch, Row
-from gpu_sentinel.store.schema import Dialect, pending_migrations
+from gpu_sentinel.store.migrations import MigrationSet
+from gpu_sentinel.store.schema import HISTORY, Dialect
 
 Statement = tuple[str, Sequence[Any]]
 
 
 class DatabaseUnavailableError(Exception):
-    """The database cannot be reached or written now; the writer keeps the batch and retries later."""
+    """The database cannot be reached or written now; the writer keeps the batch and retries later.
+
+    ``cause`` is a short account without host names, users or paths, fit for the public health check."""
+
+    def __init__(self, message: str, *, cause: str) -> None:
+        super().__init__(message)
+        self.cause = cause
 
 
 class Database(Protocol):
@@ -23,12 +31,17 @@ class Database(Protocol):
     location: str
     dialect: Dialect
 
-    def migrate(self) -> int:
-        """Create or upgrade the schema; returns the version now in place."""
+    def migrate(self, schema: MigrationSet = HISTORY) -> int:
+        """Create or upgrade ``schema`` (history unless told otherwise) in one transaction; returns the
+        version now in place."""
         ...
 
-    def write(self, batch: Batch) -> None:
-        """Upsert a batch in one transaction. Writer thread only."""
+    def register_node(self, identity: NodeIdentity, now: int) -> int:
+        """This node's key in ``nodes`` (see ``store.nodes``), made or claimed on first use. Writer only."""
+        ...
+
+    def write(self, batch: Batch, node: int) -> None:
+        """Upsert a batch as node ``node``'s rows in one transaction. Writer thread only."""
         ...
 
     def execute(self, statements: Sequence[Statement]) -> None:
@@ -48,13 +61,3 @@ class Database(Protocol):
         ...
 
     def close(self) -> None: ...
-
-
-def migration_statements(dialect: Dialect, current: int) -> Iterator[tuple[int, list[str]]]:
-    """Each pending version's DDL followed by the statement that records it."""
-    for version, statements in pending_migrations(dialect, current):
-        yield version, [*statements, f"INSERT INTO schema_version (version) VALUES ({version})"]
-
-
-VERSION_TABLE = "CREATE TABLE IF NOT EXISTS schema_version (version INTEGER NOT NULL)"
-CURRENT_VERSION = "SELECT COALESCE(MAX(version), 0) FROM schema_version"

@@ -7,36 +7,46 @@ crash loses at most the time since the last drain, and the finished second repla
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 
-from gpu_sentinel.snapshot import GPUSample, Snapshot
+from gpu_sentinel.snapshot import GPUProcess, GPUSample, Snapshot
 from gpu_sentinel.store.batch import Batch, Row
-from gpu_sentinel.store.metrics import GPU_METRICS, GPU_SOURCES, HOST_METRICS, HOST_SOURCES, Metric
+from gpu_sentinel.store.metrics import GPU_METRICS, HOST_METRICS, Metric
+from gpu_sentinel.store.schema import PROCESS_OWNER_COLUMNS
 
 
 @dataclass(slots=True)
 class _Mean:
-    """Running sums of one entity's metrics within one second."""
+    """Running sums of one entity's metrics within one second; counters keep their latest value."""
 
     metrics: tuple[Metric, ...]
     sums: list[float] = field(default_factory=list)
     counts: list[int] = field(default_factory=list)
+    latest: list[float | int | None] = field(default_factory=list)
 
     def __post_init__(self) -> None:
         self.sums = [0.0] * len(self.metrics)
         self.counts = [0] * len(self.metrics)
+        self.latest = [None] * len(self.metrics)
 
-    def add(self, values: list[float | int | None]) -> None:
-        for i, value in enumerate(values):
+    def add(self, record: object) -> None:
+        for i, metric in enumerate(self.metrics):
+            value = metric.read(record)
             if value is not None:
                 self.sums[i] += value
                 self.counts[i] += 1
+                self.latest[i] = value
 
     def values(self) -> list[float | int | None]:
         out: list[float | int | None] = []
-        for metric, total, count in zip(self.metrics, self.sums, self.counts, strict=True):
+        for metric, total, count, latest in zip(
+            self.metrics, self.sums, self.counts, self.latest, strict=True
+        ):
             if not count:
                 out.append(None)
+            elif metric.last:
+                out.append(latest)
             else:
                 out.append(round(total / count) if metric.integer else total / count)
         return out
@@ -60,6 +70,7 @@ class _ProcessUsage:
     """One process on one GPU within one minute; see ``schema.PROCESS_COLUMNS``."""
 
     user: str | None
+    owner: tuple[str | None, ...] = ()
     seconds: int = 0
     busy_s: float = 0.0
     energy_j: float = 0.0
@@ -69,6 +80,7 @@ class _ProcessUsage:
     cpu_sum: float = 0.0
     cpu_n: int = 0
     host_mem_peak: int | None = None
+    sm_seconds: float | None = None
 
     def row(self) -> tuple[object, ...]:
         return (
@@ -82,6 +94,8 @@ class _ProcessUsage:
             self.cpu_sum,
             self.cpu_n,
             self.host_mem_peak,
+            *self.owner,
+            self.sm_seconds,
         )
 
 
@@ -89,6 +103,18 @@ def _peak(current: int | None, value: int | None) -> int | None:
     if value is None:
         return current
     return value if current is None else max(current, value)
+
+
+def fair_shares(processes: Sequence[GPUProcess]) -> list[float]:
+    """How one second of a shared GPU is split between its processes: by their SM use that second
+    (their share of the SM-seconds), so the job that computes pays for the energy and not the one that
+    only holds memory; equally when any process's SM use is unknown or none of them used the SMs."""
+    sm = [process.sm_util_pct for process in processes]
+    known = [value for value in sm if value is not None]
+    total = sum(known)
+    if len(known) != len(sm) or total <= 0:
+        return [1.0 / len(processes)] * len(processes)
+    return [value / total for value in known]
 
 
 class Downsampler:
@@ -113,12 +139,12 @@ class Downsampler:
             mean = self._current.gpus.get(gpu.index)
             if mean is None:
                 mean = self._current.gpus[gpu.index] = _Mean(GPU_METRICS)
-            mean.add([GPU_SOURCES[metric.column](gpu) for metric in GPU_METRICS])
+            mean.add(gpu)
             self._current.processes[gpu.index] = gpu
             self._note_gpu(gpu, second)
         if self._current.host is None:
             self._current.host = _Mean(HOST_METRICS)
-        self._current.host.add([HOST_SOURCES[metric.column](snapshot.host) for metric in HOST_METRICS])
+        self._current.host.add(snapshot.host)
 
     def drain(self, final: bool = False) -> Batch:
         """Everything finished since the last drain, plus the second still filling (unless ``final``
@@ -155,7 +181,8 @@ class Downsampler:
         self._current = _Second()
 
     def _account_processes(self, second: int, data: _Second) -> None:
-        """Each process on a GPU is charged an equal share of that second's GPU time and energy."""
+        """Each process on a GPU is charged its fair share of that second's GPU time and energy (see
+        ``fair_shares``), and its SM-seconds."""
         minute = second // 60 * 60
         for gpu_id, gpu in data.processes.items():
             if not gpu.processes:
@@ -163,12 +190,12 @@ class Downsampler:
             mean = data.gpus[gpu_id]
             util = mean.value("util_gpu")
             power = mean.value("power")
-            share = 1.0 / len(gpu.processes)
-            for process in gpu.processes:
+            for process, share in zip(gpu.processes, fair_shares(gpu.processes), strict=True):
                 key = (minute, gpu_id, process.pid, process.name)
                 usage = self._usage.get(key)
                 if usage is None:
-                    usage = self._usage[key] = _ProcessUsage(user=process.user)
+                    owner = tuple(getattr(process, column) for column in PROCESS_OWNER_COLUMNS)
+                    usage = self._usage[key] = _ProcessUsage(user=process.user, owner=owner)
                 usage.seconds += 1
                 if util is not None:
                     usage.busy_s += util / 100.0 * share
@@ -181,6 +208,8 @@ class Downsampler:
                     usage.cpu_sum += process.cpu_percent
                     usage.cpu_n += 1
                 usage.host_mem_peak = _peak(usage.host_mem_peak, process.host_memory_bytes)
+                if process.sm_util_pct is not None:
+                    usage.sm_seconds = (usage.sm_seconds or 0.0) + process.sm_util_pct / 100.0
                 self._touched.add(key)
 
     def _usage_rows(self) -> list[tuple[tuple[int, int, int, str], _ProcessUsage]]:

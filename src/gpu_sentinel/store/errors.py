@@ -33,3 +33,12 @@ class TooManyPointsError(SentinelError):
 class HistoryUnavailableError(SentinelError):
     status_code = 503
     code = "history_unavailable"
+
+
+class UnknownNodeError(InvalidRequestError):
+    code = "unknown_node"
+
+    def __init__(self, node: str, known: Iterable[str], *, ambiguous: bool = False) -> None:
+        names = ", ".join(known) or "none"
+        problem = "names several nodes; give its id" if ambiguous else "is no node with history"
+        super().__init__(f"Node {node!r} {problem}: known nodes are {names}")

@@ -16,16 +16,12 @@ import psycopg
 from psycopg.types.numeric import FloatLoader
 from psycopg_pool import ConnectionPool, PoolTimeout
 
-from gpu_sentinel.store import sql
+from gpu_sentinel.node import NodeIdentity
+from gpu_sentinel.store import nodes, sql
 from gpu_sentinel.store.batch import Batch, Row
-from gpu_sentinel.store.database import (
-    CURRENT_VERSION,
-    VERSION_TABLE,
-    DatabaseUnavailableError,
-    Statement,
-    migration_statements,
-)
-from gpu_sentinel.store.schema import POSTGRESQL, ROLLUP_TIER_NAMES
+from gpu_sentinel.store.database import DatabaseUnavailableError, Statement
+from gpu_sentinel.store.migrations import MigrationSet
+from gpu_sentinel.store.schema import HISTORY, POSTGRESQL, ROLLUP_TIER_NAMES
 
 CONNECT_TIMEOUT_S = 3
 POOL_TIMEOUT_S = 3.0
@@ -52,7 +48,8 @@ def _configure(connection: psycopg.Connection[Any]) -> None:
 
 
 def table_names() -> list[str]:
-    names = ["gpus", "gpu_raw", "host_raw", "process_1m", "process_1h", "schema_version"]
+    names = ["nodes", "gpus", "gpu_raw", "host_raw", "process_1m", "process_1h", "trend_blocks"]
+    names.append("schema_version")
     return names + [f"{scope}_{tier}" for tier in ROLLUP_TIER_NAMES for scope in ("gpu", "host")]
 
 
@@ -71,7 +68,9 @@ class PostgresDatabase:
         try:
             connection = psycopg.connect(self.url, connect_timeout=CONNECT_TIMEOUT_S)
         except psycopg.OperationalError as error:
-            raise DatabaseUnavailableError(str(error).strip()) from error
+            raise DatabaseUnavailableError(
+                str(error).strip(), cause="cannot connect to PostgreSQL"
+            ) from error
         _configure(connection)
         return connection
 
@@ -86,28 +85,49 @@ class PostgresDatabase:
         except (psycopg.OperationalError, psycopg.InterfaceError) as error:
             connection.close()
             self._writer = None
-            raise DatabaseUnavailableError(str(error).strip()) from error
+            raise DatabaseUnavailableError(
+                str(error).strip(), cause="lost the connection to PostgreSQL"
+            ) from error
 
-    def migrate(self) -> int:
-        with self._transaction() as cursor:
-            cursor.execute("SELECT pg_advisory_xact_lock(%s)", (MIGRATION_LOCK,))
-            cursor.execute(VERSION_TABLE)
-            row = cursor.execute(CURRENT_VERSION).fetchone()
-            current = int(row[0]) if row else 0
-            for version, statements in migration_statements(self.dialect, current):
-                for statement in statements:
-                    cursor.execute(statement.encode())
-                current = version
+    def migrate(self, schema: MigrationSet = HISTORY) -> int:
+        """A role that may not create tables (a least-privilege node) finds the schema current, or is
+        told, as an outage it waits out, to have the owner run ``gpu-sentinel migrate``."""
+        try:
+            with self._transaction() as cursor:
+                cursor.execute("SELECT pg_advisory_xact_lock(%s)", (MIGRATION_LOCK,))
+                # Only when missing: even CREATE TABLE IF NOT EXISTS needs the right to create in the
+                # schema, which a least-privilege role lacks (it only uses tables the owner made).
+                found = cursor.execute("SELECT to_regclass(%s)", (schema.version_table,)).fetchone()
+                if found is None or found[0] is None:
+                    cursor.execute(schema.create_version_table.encode())
+                row = cursor.execute(schema.current_version.encode()).fetchone()
+                current = int(row[0]) if row else 0
+                for version, statements in schema.pending(self.dialect.name, current):
+                    for statement in statements:
+                        cursor.execute(statement.encode())
+                    current = version
+        except psycopg.errors.InsufficientPrivilege as error:
+            raise DatabaseUnavailableError(
+                f"{schema.version_table}: this role may not create or upgrade the tables "
+                f"({str(error).strip().splitlines()[0]}); run `gpu-sentinel migrate` as the schema's owner",
+                cause="the schema needs an upgrade by its owner",
+            ) from error
         return current
 
-    def write(self, batch: Batch) -> None:
+    def register_node(self, identity: NodeIdentity, now: int) -> int:
+        """Under the migration lock, so two nodes registering at once never take the same key."""
         with self._transaction() as cursor:
-            for statement, rows in (
-                (sql.UPSERT_GPU_RAW, batch.gpu_rows),
-                (sql.UPSERT_HOST_RAW, batch.host_rows),
-                (sql.UPSERT_PROCESS, batch.process_rows),
-                (sql.UPSERT_GPUS, batch.gpu_info),
-            ):
+            cursor.execute("SELECT pg_advisory_xact_lock(%s)", (MIGRATION_LOCK,))
+
+            def run(text: str, params: Sequence[Any]) -> list[Row]:
+                cursor.execute(_placeholders(text).encode(), params)
+                return cursor.fetchall() if cursor.description else []
+
+            return nodes.register(run, identity, now)
+
+    def write(self, batch: Batch, node: int) -> None:
+        with self._transaction() as cursor:
+            for statement, rows in sql.writes(batch, node):
                 if rows:
                     cursor.executemany(_placeholders(statement).encode(), rows)
 
@@ -139,7 +159,7 @@ class PostgresDatabase:
             with self._get_pool().connection() as connection:
                 yield connection
         except (PoolTimeout, psycopg.OperationalError, psycopg.InterfaceError) as error:
-            raise DatabaseUnavailableError(str(error).strip()) from error
+            raise DatabaseUnavailableError(str(error).strip(), cause="no PostgreSQL connection") from error
 
     def query(self, sql_text: str, params: Sequence[Any] = ()) -> list[Row]:
         """Results in binary format: a day of chart rows decodes about twice as fast as from text."""

@@ -15,20 +15,22 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
-from gpu_sentinel.store import sql
+from gpu_sentinel.filemodes import create_private_file
+from gpu_sentinel.node import NodeIdentity
+from gpu_sentinel.store import nodes, sql
 from gpu_sentinel.store.batch import Batch, Row
-from gpu_sentinel.store.database import (
-    CURRENT_VERSION,
-    VERSION_TABLE,
-    DatabaseUnavailableError,
-    Statement,
-    migration_statements,
-)
-from gpu_sentinel.store.schema import SQLITE
+from gpu_sentinel.store.database import DatabaseUnavailableError, Statement
+from gpu_sentinel.store.migrations import MigrationSet
+from gpu_sentinel.store.schema import HISTORY, SQLITE
 
 BUSY_TIMEOUT_MS = 5000
 READER_CACHE_KIB = 32 * 1024
 READER_MMAP_BYTES = 256 * 1024 * 1024
+
+
+def _unavailable(error: sqlite3.DatabaseError, context: str = "") -> DatabaseUnavailableError:
+    """SQLite's own messages ("disk I/O error", "database or disk is full") name no path."""
+    return DatabaseUnavailableError(f"{context}{error}", cause=str(error))
 
 
 class SQLiteDatabase:
@@ -46,11 +48,25 @@ class SQLiteDatabase:
         self._lock = threading.Lock()
 
     def _connect(self) -> sqlite3.Connection:
-        self.path.parent.mkdir(parents=True, exist_ok=True)
-        connection = sqlite3.connect(self.path, check_same_thread=False, isolation_level=None)
-        connection.execute("PRAGMA journal_mode=WAL")
-        connection.execute("PRAGMA synchronous=NORMAL")
-        connection.execute(f"PRAGMA busy_timeout={BUSY_TIMEOUT_MS}")
+        """A configured connection, or ``DatabaseUnavailableError`` when the file cannot be opened or set
+        up now (a full disk fails ``journal_mode=WAL``), so the service runs on and the writer retries."""
+        try:
+            if not self.path.exists():
+                create_private_file(self.path)  # SQLite gives its -wal and -shm files the same mode
+            connection = sqlite3.connect(self.path, check_same_thread=False, isolation_level=None)
+        except OSError as error:
+            raise DatabaseUnavailableError(
+                f"cannot open {self.path}: {error}", cause=error.strerror or ""
+            ) from error
+        except sqlite3.DatabaseError as error:
+            raise _unavailable(error, f"cannot open {self.path}: ") from error
+        try:
+            connection.execute("PRAGMA journal_mode=WAL")
+            connection.execute("PRAGMA synchronous=NORMAL")
+            connection.execute(f"PRAGMA busy_timeout={BUSY_TIMEOUT_MS}")
+        except sqlite3.DatabaseError as error:
+            connection.close()
+            raise _unavailable(error, f"cannot open {self.path}: ") from error
         return connection
 
     @contextmanager
@@ -65,28 +81,32 @@ class SQLiteDatabase:
         except sqlite3.OperationalError as error:
             if connection.in_transaction:
                 connection.execute("ROLLBACK")
-            raise DatabaseUnavailableError(str(error)) from error
+            raise _unavailable(error) from error
         except BaseException:
             if connection.in_transaction:
                 connection.execute("ROLLBACK")
             raise
 
-    def migrate(self) -> int:
+    def migrate(self, schema: MigrationSet = HISTORY) -> int:
         with self._transaction() as connection:
-            connection.execute(VERSION_TABLE)
-            current = int(connection.execute(CURRENT_VERSION).fetchone()[0])
-            for version, statements in migration_statements(self.dialect, current):
+            connection.execute(schema.create_version_table)
+            current = int(connection.execute(schema.current_version).fetchone()[0])
+            for version, statements in schema.pending(self.dialect.name, current):
                 for statement in statements:
                     connection.execute(statement)
                 current = version
         return current
 
-    def write(self, batch: Batch) -> None:
+    def register_node(self, identity: NodeIdentity, now: int) -> int:
         with self._transaction() as connection:
-            connection.executemany(sql.UPSERT_GPU_RAW, batch.gpu_rows)
-            connection.executemany(sql.UPSERT_HOST_RAW, batch.host_rows)
-            connection.executemany(sql.UPSERT_PROCESS, batch.process_rows)
-            connection.executemany(sql.UPSERT_GPUS, batch.gpu_info)
+            return nodes.register(
+                lambda text, params: connection.execute(text, params).fetchall(), identity, now
+            )
+
+    def write(self, batch: Batch, node: int) -> None:
+        with self._transaction() as connection:
+            for statement, rows in sql.writes(batch, node):
+                connection.executemany(statement, rows)
 
     def execute(self, statements: Sequence[Statement]) -> None:
         with self._transaction() as connection:
@@ -98,10 +118,7 @@ class SQLiteDatabase:
         try:
             connection = self._readers.get_nowait()
         except queue.Empty:
-            try:
-                connection = self._connect()
-            except sqlite3.OperationalError as error:
-                raise DatabaseUnavailableError(str(error)) from error
+            connection = self._connect()
             connection.execute(f"PRAGMA cache_size=-{READER_CACHE_KIB}")
             connection.execute(f"PRAGMA mmap_size={READER_MMAP_BYTES}")
             with self._lock:
@@ -116,14 +133,14 @@ class SQLiteDatabase:
             try:
                 return connection.execute(sql_text, params).fetchall()
             except sqlite3.OperationalError as error:
-                raise DatabaseUnavailableError(str(error)) from error
+                raise _unavailable(error) from error
 
     def stream(self, sql_text: str, params: Sequence[Any] = ()) -> Iterator[Row]:
         with self._reader() as connection:
             try:
                 cursor = connection.execute(sql_text, params)
             except sqlite3.OperationalError as error:
-                raise DatabaseUnavailableError(str(error)) from error
+                raise _unavailable(error) from error
             try:
                 while rows := cursor.fetchmany(1000):
                     yield from rows

@@ -2,18 +2,24 @@
 
 export const API_BASE = '/api/v1';
 const REQUEST_TIMEOUT_MS = 8000;
+/** A rate-limited read waits as the server's Retry-After says, at most this long, and tries again. */
+const MAX_RETRY_AFTER_MS = 5000;
+const RATE_LIMITED_RETRIES = 2;
 
 export class ApiError extends Error {
   /** HTTP status, or null when no response arrived (server down, timeout, CORS). */
   readonly status: number | null;
   /** The server's machine-readable error code (`error` field), when it sent one. */
   readonly code: string | null;
+  /** Seconds the server asked the client to wait (Retry-After of a 429 or 503), when it said. */
+  readonly retryAfterS: number | null;
 
-  constructor(message: string, status: number | null, code: string | null = null) {
+  constructor(message: string, status: number | null, code: string | null = null, retryAfterS: number | null = null) {
     super(message);
     this.name = 'ApiError';
     this.status = status;
     this.code = code;
+    this.retryAfterS = retryAfterS;
   }
 }
 
@@ -44,7 +50,13 @@ async function errorFromResponse(response: Response): Promise<ApiError> {
     describeDetail(body.detail) ??
     (typeof body.message === 'string' ? body.message : null) ??
     `${response.status} ${response.statusText || 'error'}`;
-  return new ApiError(message, response.status, typeof body.error === 'string' ? body.error : null);
+  const retryAfter = Number.parseInt(response.headers.get('Retry-After') ?? '', 10);
+  return new ApiError(
+    message,
+    response.status,
+    typeof body.error === 'string' ? body.error : null,
+    Number.isFinite(retryAfter) && retryAfter >= 0 ? retryAfter : null,
+  );
 }
 
 /**
@@ -74,7 +86,27 @@ function isCredentialExchange(path: string): boolean {
   return path.startsWith('/auth/login') || path.startsWith('/auth/refresh') || path.startsWith('/auth/token');
 }
 
+/** Reads refused by the rate limit are retried after the wait the server names; changes never are. */
 export async function request(path: string, init: RequestInit = {}): Promise<Response> {
+  const isRead = (init.method ?? 'GET').toUpperCase() === 'GET';
+  for (let retry = 0; ; retry += 1) {
+    try {
+      return await authenticated(path, init);
+    } catch (error) {
+      const wait = rateLimitWaitMs(error);
+      if (!isRead || wait === null || retry >= RATE_LIMITED_RETRIES || init.signal?.aborted) throw error;
+      await new Promise((resolve) => setTimeout(resolve, wait));
+    }
+  }
+}
+
+function rateLimitWaitMs(error: unknown): number | null {
+  if (!(error instanceof ApiError) || error.status !== 429) return null;
+  const seconds = error.retryAfterS ?? 1;
+  return Math.min(MAX_RETRY_AFTER_MS, seconds * 1000);
+}
+
+async function authenticated(path: string, init: RequestInit): Promise<Response> {
   if (isCredentialExchange(path)) return send(path, init, null);
   const token = currentToken();
   try {

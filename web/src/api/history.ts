@@ -1,57 +1,17 @@
 import { API_BASE, getJson } from './client';
+import type { components } from '../types/api.gen';
 import type { TimeRange } from '../types/system';
 
 /** Server history (`/api/v1/history`): bucketed avg/min/max, usage per GPU and user, export. */
 
-export interface TrendSeries {
-  metric: string;
-  unit: string;
-  gpu_id: number | null;
-  /** Bucket starts, Unix seconds; empty buckets are absent. */
-  timestamps: number[];
-  avg: (number | null)[];
-  min: (number | null)[];
-  max: (number | null)[];
-}
+type Schemas = components['schemas'];
 
-export interface TrendsResponse {
-  start: number;
-  end: number;
-  bucket_seconds: number;
-  tier: string;
-  range: string | null;
-  series: TrendSeries[];
-}
-
-export interface GPUUsage {
-  gpu_id: number;
-  name: string | null;
-  hours: number;
-  gpu_hours: number;
-  energy_kwh: number;
-  peak_memory_gb: number | null;
-  avg_utilization: number | null;
-  peak_power_watts: number | null;
-}
-
-export interface UserUsage {
-  user: string | null;
-  gpu_ids: number[];
-  processes: number;
-  hours: number;
-  gpu_hours: number;
-  energy_kwh: number;
-  peak_memory_gb: number | null;
-  avg_utilization: number | null;
-}
-
-export interface UsageResponse {
-  start: number;
-  end: number;
-  resolution_seconds: number;
-  gpus: GPUUsage[];
-  users: UserUsage[];
-}
+export type TrendSeries = Schemas['TrendSeries'];
+export type TrendsResponse = Schemas['TrendsResponse'];
+export type GPUUsage = Schemas['GPUUsageItem'];
+export type UserUsage = Schemas['UserUsageItem'];
+export type OwnerUsage = Schemas['OwnerUsageItem'];
+export type UsageResponse = Schemas['UsageResponse'];
 
 /** The chart series the trends endpoint returns by default, by metric name. */
 export const TREND_METRICS = {
@@ -63,6 +23,11 @@ export const TREND_METRICS = {
   ramUsedGb: 'ram_used_gb',
 } as const;
 
+/** `&node=…` for one node of the fleet (`all`: every node, where the endpoint allows it); empty for this server. */
+function nodeParam(node: string | null | undefined): string {
+  return node ? `&node=${encodeURIComponent(node)}` : '';
+}
+
 export const historyApi = {
   /** Resolves to false when the service keeps no history (404: older server; 503: disabled or down). */
   async isAvailable(): Promise<boolean> {
@@ -73,13 +38,13 @@ export const historyApi = {
       return false;
     }
   },
-  getTrends(range: TimeRange, signal?: AbortSignal): Promise<TrendsResponse> {
-    return getJson(`/history/trends?range=${range}`, { signal });
+  getTrends(range: TimeRange, signal?: AbortSignal, node?: string | null): Promise<TrendsResponse> {
+    return getJson(`/history/trends?range=${range}${nodeParam(node)}`, { signal });
   },
-  getUsage(range: TimeRange, signal?: AbortSignal): Promise<UsageResponse> {
-    return getJson(`/history/usage?range=${range}`, { signal });
+  getUsage(range: TimeRange, signal?: AbortSignal, node?: string | null): Promise<UsageResponse> {
+    return getJson(`/history/usage?range=${range}${nodeParam(node)}`, { signal });
   },
-  exportUrl(range: TimeRange, format: 'csv' | 'json'): string {
-    return `${API_BASE}/history/export?range=${range}&format=${format}`;
+  exportUrl(range: TimeRange, format: 'csv' | 'json', node?: string | null): string {
+    return `${API_BASE}/history/export?range=${range}&format=${format}${nodeParam(node)}`;
   },
 };

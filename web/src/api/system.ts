@@ -1,5 +1,5 @@
 import { getJson } from './client';
-import type { AllGPUsResponse, GPUInfo, HealthResponse, GPUMetrics, MonitoringDataResponse, SystemMetrics } from '../types/system';
+import type { AllGPUsResponse, GPUInfo, HealthResponse, MonitoringDataResponse, SystemMetrics } from '../types/system';
 
 /** The spec's system endpoints (003 §4). */
 export const systemApi = {
@@ -7,9 +7,8 @@ export const systemApi = {
     return getJson(`/system/monitoring/all?gpu_id=${gpuId}`, { signal });
   },
   /** Every GPU's metrics in one response: the compare view and the navigation bar's status. */
-  async getAllGPUs(signal?: AbortSignal): Promise<GPUMetrics[]> {
-    const body = await getJson<AllGPUsResponse>('/system/gpus', { signal });
-    return body.gpus;
+  getAllGPUs(signal?: AbortSignal): Promise<AllGPUsResponse> {
+    return getJson('/system/gpus', { signal });
   },
   getHealth(signal?: AbortSignal): Promise<HealthResponse> {
     return getJson('/health', { signal });

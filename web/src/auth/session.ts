@@ -84,6 +84,12 @@ function toStored(response: TokenResponse, now: number): StoredTokens {
   };
 }
 
+/** Runs `task` while no other tab of this browser refreshes (Web Locks), or at once where there are none. */
+function acrossTabs(task: () => Promise<boolean>): Promise<boolean> {
+  const locks = typeof navigator !== 'undefined' ? navigator.locks : undefined;
+  return locks ? locks.request('gpu-sentinel.refresh', task).then((granted) => granted) : task();
+}
+
 function load(storage: SessionDeps['storage'], now: number): StoredTokens | null {
   try {
     const tokens = JSON.parse(storage?.getItem(SESSION_KEY) ?? 'null') as StoredTokens | null;
@@ -161,13 +167,19 @@ export function createSessionStore(deps: SessionDeps = {}): UseBoundStore<StoreA
       },
 
       refresh: () => {
-        // Concurrent 401s share one refresh: a refresh token is good for one exchange at a time.
+        // Concurrent 401s share one refresh: a refresh token is good for one exchange, and the server
+        // ends the session when a spent one comes back.
         if (refreshing) return refreshing;
         const tokens = get().tokens;
         if (!tokens) return Promise.resolve(false);
-        refreshing = (async () => {
+        refreshing = acrossTabs(async () => {
           try {
-            const fresh = toStored(await api.refresh(tokens.refreshToken), now());
+            // Another tab may have spent our refresh token already: then its tokens are in storage.
+            const stored = load(storage, now());
+            const fresh =
+              stored && stored.refreshToken !== tokens.refreshToken
+                ? stored
+                : toStored(await api.refresh(tokens.refreshToken), now());
             save(fresh);
             const anonymousRead = get().identity?.anonymous_read ?? false;
             set({ identity: signedIn(fresh, anonymousRead) });
@@ -177,10 +189,10 @@ export function createSessionStore(deps: SessionDeps = {}): UseBoundStore<StoreA
               get().logout('Your session expired. Sign in again.');
             }
             return false;
-          } finally {
-            refreshing = null;
           }
-        })();
+        }).finally(() => {
+          refreshing = null;
+        });
         return refreshing;
       },
 

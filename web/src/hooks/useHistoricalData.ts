@@ -1,7 +1,10 @@
 import { useEffect, useMemo, useRef } from 'react';
 import { isLiveRange, liveHistory } from '../stores/liveHistory';
 import { LONG_RANGE_REFRESH_MS, useServerHistory } from '../stores/serverHistory';
-import { useSystemMonitorStore } from '../stores/systemMonitorStore';
+import { useConnection } from '../stores/connection';
+import { useLiveData } from '../stores/liveData';
+import { useLiveTarget } from '../stores/liveTarget';
+import { usePreferences } from '../stores/preferences';
 import { buildLiveCharts, buildTrendCharts, EMPTY_CHART, type ChartSet } from '../utils/chartData';
 import type { TimeRange } from '../types/system';
 
@@ -16,17 +19,21 @@ export interface HistoricalData {
 
 /**
  * Chart columns for a time range and a set of GPUs (spec 003 §5.2). Live points always; server history
- * underneath them when the service keeps it. Recomputed only when data changed.
+ * underneath them when the service keeps it; each line's min and max too while the band is shown.
+ * Recomputed only when data changed.
  */
 export function useHistoricalData(range: TimeRange, gpuIds: readonly number[]): HistoricalData {
-  const lastFetch = useSystemMonitorStore((state) => state.lastSuccessfulFetch);
-  const allGPUs = useSystemMonitorStore((state) => state.allGPUs);
-  const isConnected = useSystemMonitorStore((state) => state.isConnected);
+  const frame = useLiveData((state) => state.frame);
+  const isConnected = useConnection((state) => state.failures === 0 && state.lastUpdate !== null);
   const available = useServerHistory((state) => state.available);
   const version = useServerHistory((state) => state.version);
   const longRange = useServerHistory((state) => state.longRange);
   const historyError = useServerHistory((state) => state.error);
+  // Whose history: a node of the fleet reads its own from the hub.
+  const node = useLiveTarget((state) => state.node);
+  const withBands = usePreferences((state) => state.showMinMax);
   const wasConnected = useRef(isConnected);
+  const everConnected = useRef(false);
 
   useEffect(() => {
     void useServerHistory.getState().probe();
@@ -34,12 +41,13 @@ export function useHistoricalData(range: TimeRange, gpuIds: readonly number[]): 
 
   // After an outage the server has points this page never saw: read them again.
   useEffect(() => {
-    if (isConnected && !wasConnected.current && lastFetch !== null) {
+    if (isConnected && !wasConnected.current && everConnected.current) {
       useServerHistory.getState().invalidate();
       if (available) void useServerHistory.getState().load(range);
     }
+    if (isConnected) everConnected.current = true;
     wasConnected.current = isConnected;
-  }, [isConnected, available, range, lastFetch]);
+  }, [isConnected, available, range]);
 
   useEffect(() => {
     if (!available) return undefined;
@@ -48,16 +56,16 @@ export function useHistoricalData(range: TimeRange, gpuIds: readonly number[]): 
     if (isLiveRange(range)) return undefined;
     const timer = setInterval(() => void load(range), LONG_RANGE_REFRESH_MS);
     return () => clearInterval(timer);
-  }, [available, range]);
+  }, [available, range, node]);
 
   const idsKey = gpuIds.join(',');
   const charts = useMemo(() => {
-    if (isLiveRange(range)) return buildLiveCharts(liveHistory, range, gpuIds, Date.now());
-    if (longRange?.range === range) return buildTrendCharts(longRange.table, gpuIds);
+    if (isLiveRange(range)) return buildLiveCharts(liveHistory, range, gpuIds, Date.now(), withBands);
+    if (longRange?.range === range) return buildTrendCharts(longRange.table, gpuIds, withBands);
     return EMPTY_SET;
-    // lastFetch, allGPUs and version stand for "the history changed".
+    // frame and version stand for "the history changed".
     // eslint-disable-next-line react-hooks/exhaustive-deps
-  }, [range, idsKey, lastFetch, allGPUs, version, longRange]);
+  }, [range, idsKey, frame, version, longRange, withBands]);
 
   const source = !available
     ? 'Live points kept in this tab'

@@ -4,6 +4,9 @@
  */
 import { create } from 'zustand';
 import { alertsApi } from '../api/alerts';
+import { fleetApi } from '../api/fleet';
+import { useFleet } from './fleet';
+import { showAlertNotification } from '../sw/notify';
 import { errorMessage } from '../utils/errors';
 import type { AlertEvent } from '../stream/liveSource';
 import type { ActiveAlert } from '../types/alerts';
@@ -25,6 +28,8 @@ export interface AlertsState {
   /** Null until loaded; false when alerting is off or unreachable (the nav item still shows). */
   activeError: string | null;
   toasts: Toast[];
+  /** Bumped by every firing or resolved event, so views of the alert history know to read it again. */
+  transitionCount: number;
   notificationsEnabled: boolean;
   refreshActive: () => Promise<void>;
   handleEvent: (event: AlertEvent) => void;
@@ -61,17 +66,28 @@ export function toastFor(event: AlertEvent, id: number): Toast {
   };
 }
 
+/** On a hub, the fleet alerts and every other node's own too, in the same list: each says its node. The hub's
+ * own alerts come from its local list, where they are acknowledged. */
+async function activeFleetAlerts(): Promise<ActiveAlert[]> {
+  await useFleet.getState().probe();
+  if (useFleet.getState().hub !== true) return [];
+  const fleet = await fleetApi.alerts();
+  return fleet.alerts.filter((alert) => alert.source === 'fleet' || alert.node_id !== fleet.hub_node_id);
+}
+
 let nextToastId = 1;
 
 export const useAlertsStore = create<AlertsState>()((set, get) => ({
   active: [],
   activeError: null,
   toasts: [],
+  transitionCount: 0,
   notificationsEnabled: storedOptIn(),
 
   refreshActive: async () => {
     try {
-      set({ active: await alertsApi.active(), activeError: null });
+      const [local, fleet] = await Promise.all([alertsApi.active(), activeFleetAlerts()]);
+      set({ active: [...local, ...fleet], activeError: null });
     } catch (error) {
       set({ activeError: errorMessage(error) });
     }
@@ -79,12 +95,15 @@ export const useAlertsStore = create<AlertsState>()((set, get) => ({
 
   handleEvent: (event) => {
     if (!isNotifiable(event)) return;
+    set((state) => ({ transitionCount: state.transitionCount + 1 }));
     const toast = toastFor(event, nextToastId++);
     set({ toasts: [...get().toasts, toast].slice(-MAX_TOASTS) });
     setTimeout(() => get().dismissToast(toast.id), TOAST_LIFETIME_MS);
     if (get().notificationsEnabled && notificationsSupported() && Notification.permission === 'granted') {
       // The tag makes a resolved notification replace the firing one for the same alert.
-      new Notification(toast.title, { body: toast.body, tag: event.alert_id });
+      void showAlertNotification(toast.title, { body: toast.body, tag: event.alert_id }).catch(() => {
+        // The browser withdrew the permission meanwhile: the toast still shows the alert.
+      });
     }
     void get().refreshActive();
   },

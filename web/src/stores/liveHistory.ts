@@ -101,23 +101,36 @@ export class LiveHistory {
     const gpuIds = trends.gpuIds();
     gpuIds.forEach((id) => this.slotFor(id));
     const width = HOST_FIELDS + GPU_FIELDS * this.slotCapacity;
-    const columns: { field: number; values: (number | null)[] }[] = [
-      { field: HOST_FIELD.cpu, values: trends.column(TREND_METRICS.cpuUtilization, null) },
-      { field: HOST_FIELD.ramUsedGb, values: trends.column(TREND_METRICS.ramUsedGb, null) },
+    // Each backfilled field: the server buckets' means, and the lowest and highest value behind each.
+    const columns: { field: number; metric: string; gpuId: number | null }[] = [
+      { field: HOST_FIELD.cpu, metric: TREND_METRICS.cpuUtilization, gpuId: null },
+      { field: HOST_FIELD.ramUsedGb, metric: TREND_METRICS.ramUsedGb, gpuId: null },
     ];
     for (const id of gpuIds) {
       const base = HOST_FIELDS + (this.gpuSlots.get(id) ?? 0) * GPU_FIELDS;
       columns.push(
-        { field: base + GPU_FIELD.utilization, values: trends.column(TREND_METRICS.gpuUtilization, id) },
-        { field: base + GPU_FIELD.memoryUsedGb, values: trends.column(TREND_METRICS.gpuMemoryUsedGb, id) },
-        { field: base + GPU_FIELD.temperature, values: trends.column(TREND_METRICS.temperature, id) },
-        { field: base + GPU_FIELD.power, values: trends.column(TREND_METRICS.power, id) },
+        { field: base + GPU_FIELD.utilization, metric: TREND_METRICS.gpuUtilization, gpuId: id },
+        { field: base + GPU_FIELD.memoryUsedGb, metric: TREND_METRICS.gpuMemoryUsedGb, gpuId: id },
+        { field: base + GPU_FIELD.temperature, metric: TREND_METRICS.temperature, gpuId: id },
+        { field: base + GPU_FIELD.power, metric: TREND_METRICS.power, gpuId: id },
       );
     }
+    const read = columns.map((column) => ({
+      field: column.field,
+      avg: trends.column(column.metric, column.gpuId),
+      min: trends.column(column.metric, column.gpuId, 'min'),
+      max: trends.column(column.metric, column.gpuId, 'max'),
+    }));
     const points = trends.times.map((seconds, row) => {
       const values: (number | null)[] = new Array(width).fill(null);
-      for (const column of columns) values[column.field] = column.values[row] ?? null;
-      return { time: seconds * 1000, values };
+      const mins: (number | null)[] = new Array(width).fill(null);
+      const maxs: (number | null)[] = new Array(width).fill(null);
+      for (const column of read) {
+        values[column.field] = column.avg[row] ?? null;
+        mins[column.field] = column.min[row] ?? null;
+        maxs[column.field] = column.max[row] ?? null;
+      }
+      return { time: seconds * 1000, values, mins, maxs };
     });
     this.rings[range].backfill(points);
     this.version += 1;

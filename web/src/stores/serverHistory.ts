@@ -7,6 +7,7 @@ import { historyApi } from '../api/history';
 import type { TimeRange } from '../types/system';
 import { TrendTable } from '../utils/trendTable';
 import { isLiveRange, liveHistory } from './liveHistory';
+import { useLiveTarget } from './liveTarget';
 
 /** How often a server-only range is read again; its buckets are minutes wide. */
 export const LONG_RANGE_REFRESH_MS = 60_000;
@@ -43,9 +44,15 @@ export const useServerHistory = create<ServerHistoryState>()((set, get) => ({
   load: async (range) => {
     if (!get().available) return;
     if (isLiveRange(range) && backfilled.has(range)) return;
+    const node = useLiveTarget.getState().node;
     set({ loading: true });
     try {
-      const table = new TrendTable(await historyApi.getTrends(range));
+      const table = new TrendTable(await historyApi.getTrends(range, undefined, node));
+      // The page moved to another node meanwhile: these points are not its.
+      if (useLiveTarget.getState().node !== node) {
+        set({ loading: false });
+        return;
+      }
       if (isLiveRange(range)) {
         liveHistory.backfill(range, table);
         backfilled.add(range);
@@ -62,3 +69,10 @@ export const useServerHistory = create<ServerHistoryState>()((set, get) => ({
     backfilled.clear();
   },
 }));
+
+// Another node's charts start from nothing: what was backfilled (and the long range) was the last one's.
+useLiveTarget.subscribe((state, previous) => {
+  if (state.node === previous.node) return;
+  backfilled.clear();
+  useServerHistory.setState((history) => ({ longRange: null, version: history.version + 1 }));
+});

@@ -1,7 +1,14 @@
-/** Shapes of the alerts API (`/api/v1/alerts/...`). */
+/**
+ * Shapes of the alerts API (`/api/v1/alerts/...`). Rules, silences and their parts are aliases of the types
+ * generated from the OpenAPI schema; the routes that answer with plain objects (active alerts, history,
+ * channels) are described here until the server declares response models for them.
+ */
+import type { components } from './api.gen';
 
-export type AlertSeverity = 'info' | 'warning' | 'critical';
-export type AlertCondition = '>' | '>=' | '<' | '<=' | '==' | '!=';
+type Schemas = components['schemas'];
+
+export type AlertSeverity = Schemas['RuleSpec']['severity'];
+export type AlertCondition = Schemas['RuleSpec']['condition'];
 export type AlertState = 'pending' | 'firing' | 'resolved' | 'inactive';
 export type RuleScope = 'host' | 'gpu' | 'all_gpus';
 
@@ -16,25 +23,8 @@ export interface AlertMetric {
   event: boolean;
 }
 
-export interface AlertRule {
-  id: string;
-  name: string;
-  description: string;
-  enabled: boolean;
-  metric: string;
-  condition: AlertCondition;
-  threshold: number;
-  clear_threshold: number | null;
-  for_s: number;
-  keep_firing_for_s: number;
-  severity: AlertSeverity;
-  gpu_id: number | null;
-  channels: string[] | null;
-  cooldown_s: number | null;
-  repeat_interval_s: number | null;
-  builtin: boolean;
-  scope: RuleScope;
-}
+/** A rule as the server returns it: every field filled in, plus where it applies. */
+export type AlertRule = Required<Schemas['RuleSpec']> & { scope: RuleScope };
 
 /** What the editor sends: the rule without the fields the server owns. */
 export type RuleInput = Omit<AlertRule, 'builtin' | 'scope'>;
@@ -57,6 +47,10 @@ export interface ActiveAlert {
   acknowledged: boolean;
   acknowledged_by: string | null;
   silenced: boolean;
+  /** Set on an alert a hub lists for the fleet: the node it is about. */
+  node?: string;
+  /** On a hub's fleet list: a fleet rule's alert, or a node's own (acknowledged on that node). */
+  source?: 'fleet' | 'node';
 }
 
 export interface AlertDelivery {
@@ -99,26 +93,15 @@ export interface HistoryQuery {
   gpu_id?: number;
   severity?: AlertSeverity;
   state?: AlertState;
+  /** Unix seconds: transitions from then on. */
+  start?: number;
   limit: number;
   offset: number;
 }
 
-export type MatcherLabel = 'rule_id' | 'rule' | 'metric' | 'severity' | 'gpu' | 'instance';
-
-export interface SilenceMatcher {
-  label: MatcherLabel;
-  value: string;
-  regex: boolean;
-}
-
-export interface Silence {
-  id: string;
-  matchers: SilenceMatcher[];
-  starts_at: number | null;
-  ends_at: number;
-  comment: string;
-  created_by: string | null;
-}
+export type MatcherLabel = Schemas['Matcher']['label'];
+export type SilenceMatcher = Required<Schemas['Matcher']>;
+export type Silence = Required<Omit<Schemas['SilenceSpec'], 'matchers'>> & { matchers: SilenceMatcher[] };
 
 export interface AlertChannel {
   name: string;

@@ -1,207 +1,46 @@
 /**
- * Shapes of the REST API (spec 003 §3) plus the extras GPU Sentinel reports.
- * Every metric may be null: hardware that cannot report a value sends null, never 0.
+ * Shapes of the REST API (spec 003 §3), named for the dashboard. They are aliases of the types generated
+ * from the service's OpenAPI schema (`npm run gen:api`), so a change on the server that the dashboard does
+ * not follow fails the type check. Every metric may be null: hardware that cannot report a value sends
+ * null, never 0.
  */
+import type { components } from './api.gen';
+
+type Schemas = components['schemas'];
 
 export type Metric = number | null;
 
-export interface GPUUtilization {
-  gpu: Metric;
-  memory: Metric;
-  compute: Metric;
-}
-
-export interface GPUMemory {
-  used_gb: Metric;
-  total_gb: Metric;
-  used_percent: Metric;
-  free_gb?: Metric;
-}
-
-export interface GPUPower {
-  current_watts: Metric;
-  max_watts: Metric;
-  usage_percent: Metric;
-  /** Energy used since the driver loaded. */
-  energy_joules?: Metric;
-}
-
-export interface GPUClocks {
-  gpu_mhz: Metric;
-  gpu_max_mhz: Metric;
-  memory_mhz: Metric;
-  memory_max_mhz: Metric;
-}
-
-export interface GPUPCIe {
-  /** Link bandwidth per direction at the current generation and width, GB/s. */
-  bandwidth_gbps: Metric;
-  generation: Metric;
-  width: Metric;
-  max_generation?: Metric;
-  max_width?: Metric;
-  /** Measured throughput, MB/s. */
-  tx_mb_per_s?: Metric;
-  rx_mb_per_s?: Metric;
-}
-
-export interface XidEvent {
-  /** Unix seconds. */
-  timestamp: number;
-  xid: number;
-}
-
-export interface ECCErrors {
-  corrected_volatile: Metric;
-  uncorrected_volatile: Metric;
-  corrected_aggregate: Metric;
-  uncorrected_aggregate: Metric;
-}
-
-export interface RetiredPages {
-  single_bit: Metric;
-  double_bit: Metric;
-  pending: boolean | null;
-}
-
-export interface RemappedRows {
-  correctable: Metric;
-  uncorrectable: Metric;
-  pending: boolean | null;
-  failure: boolean | null;
-}
-
-export interface GPUHealth {
-  lost: boolean;
-  xid_count: number;
-  last_xid: Metric;
-  /** Most recent XID errors, oldest first. */
-  xid_events: XidEvent[];
-  /** Why clocks are held down right now; empty means full clocks. */
-  clock_event_reasons: string[] | null;
-  ecc: ECCErrors;
-  retired_pages: RetiredPages;
-  remapped_rows: RemappedRows;
-}
-
-export interface GPUMetrics {
-  gpu_id: number;
-  gpu_name: string;
-  uuid?: string | null;
-  pci_bus_id?: string | null;
-  lost?: boolean;
-  utilization: GPUUtilization;
-  memory: GPUMemory;
-  temperature: Metric;
-  memory_temperature?: Metric;
-  power: GPUPower;
-  fan_speed: Metric;
-  clocks: GPUClocks;
-  pcie: GPUPCIe;
-  encoder_utilization: Metric;
-  decoder_utilization: Metric;
-  pstate?: Metric;
-  mig_mode?: boolean | null;
-  health?: GPUHealth | null;
-}
-
-export interface GPUInfo {
-  id: number;
-  name: string;
-  memory_total_gb: Metric;
-  cuda_version: string | null;
-  driver_version: string | null;
-  compute_capability: string | null;
-  uuid?: string | null;
-  serial?: string | null;
-  pci_bus_id?: string | null;
-  lost?: boolean;
-}
-
-export interface SystemMetrics {
-  hostname?: string | null;
-  uptime_seconds?: Metric;
-  cpu: {
-    usage_percent: Metric;
-    core_count: Metric;
-    frequency_mhz: Metric;
-    per_core_percent?: number[] | null;
-    load_average?: number[] | null;
-  };
-  memory: {
-    used_gb: Metric;
-    total_gb: Metric;
-    used_percent: Metric;
-    available_gb: Metric;
-  };
-  swap: {
-    used_gb: Metric;
-    total_gb: Metric;
-    used_percent: Metric;
-  };
-  /** Megabits per second, all interfaces but loopback. */
-  network: {
-    upload_mbps: Metric;
-    download_mbps: Metric;
-  };
-  /** Megabytes per second, all disks. */
-  disk_io: {
-    read_mbps: Metric;
-    write_mbps: Metric;
-  };
-}
-
-export interface GPUProcess {
-  pid: number;
-  process_name: string;
-  gpu_memory_mb: Metric;
-  cpu_percent: Metric;
-  user?: string | null;
-  host_memory_mb?: Metric;
-  kind?: string | null;
-  gpu_id?: number | null;
-}
-
-export interface StorageInfo {
-  mount_point: string;
-  used_gb: Metric;
-  total_gb: Metric;
-  used_percent: Metric;
-  fstype?: string | null;
-}
-
-export interface MonitoringDataResponse {
-  gpu_available: boolean;
-  /** Why GPUs are unavailable, when they are. */
-  gpu_status?: string;
-  gpu_list: GPUInfo[];
-  gpu_metrics: GPUMetrics | null;
-  system_metrics: SystemMetrics;
-  gpu_processes: GPUProcess[];
-  storage: StorageInfo[];
-  /** Unix seconds of the snapshot the server answered from. */
-  timestamp?: number;
-}
-
-export interface AllGPUsResponse {
-  gpu_available: boolean;
-  timestamp: number;
-  gpus: GPUMetrics[];
-  gpu_processes: GPUProcess[];
-}
-
-export interface HealthResponse {
-  status: 'ok' | 'stale' | 'starting';
-  version: string;
-  uptime_seconds: number;
-}
+export type GPUUtilization = Schemas['GPUUtilization'];
+export type GPUMemory = Schemas['GPUMemory'];
+export type GPUPower = Schemas['GPUPower'];
+export type GPUClocks = Schemas['GPUClocks'];
+export type GPUPCIe = Schemas['GPUPCIe'];
+export type XidEvent = Schemas['XidEventModel'];
+export type ECCErrors = Schemas['ECCErrors'];
+export type RetiredPages = Schemas['RetiredPages'];
+export type RemappedRows = Schemas['RemappedRows'];
+export type GPUHealth = Schemas['GPUHealth'];
+export type GPUMetrics = Schemas['GPUMetrics'];
+export type MIGInstance = Schemas['MIGInstance'];
+export type GPUInfo = Schemas['GPUInfo'];
+export type SystemMetrics = Schemas['SystemMetrics'];
+export type GPUProcess = Schemas['GPUProcess'];
+export type StorageInfo = Schemas['StorageInfo'];
+export type MonitoringDataResponse = Schemas['MonitoringDataResponse'];
+export type AllGPUsResponse = Schemas['AllGPUsResponse'];
+export type HealthResponse = Schemas['HealthResponse'];
 
 export type ViewMode = 'single' | 'compare';
 export type UpdateInterval = 500 | 1000 | 2000 | 5000;
-export type ErrorType = 'connection' | 'gpu' | 'api' | 'general';
 export type Theme = 'dark' | 'light';
 export type TimeRange = '1h' | '6h' | '24h' | '7d' | '30d';
 
 export const UPDATE_INTERVALS: readonly UpdateInterval[] = [500, 1000, 2000, 5000];
 export const LIVE_TIME_RANGES: readonly TimeRange[] = ['1h', '6h', '24h'];
 export const SERVER_ONLY_TIME_RANGES: readonly TimeRange[] = ['7d', '30d'];
+
+export type ProcessAction = 'terminate' | 'pause' | 'resume';
+export type ProcessActionRecord = Schemas['ProcessActionOut'];
+export type ProcessActionsResponse = Schemas['ProcessActionsOut'];
+export type ProcessHistoryResponse = Schemas['ProcessHistoryResponse'];
+export type ProcessHistorySeries = Schemas['ProcessHistorySeries'];

@@ -10,6 +10,15 @@ export interface DataPoint {
   /** Milliseconds since the epoch. */
   time: number;
   values: readonly (number | null)[];
+  /** Lowest and highest value behind each field (a server bucket's min and max); the value if absent. */
+  mins?: readonly (number | null)[];
+  maxs?: readonly (number | null)[];
+}
+
+/** The lowest and highest value of one field per point, aligned like its averages. */
+export interface FieldRange {
+  lower: (number | null)[];
+  upper: (number | null)[];
 }
 
 function isNumber(value: number | null | undefined): value is number {
@@ -44,7 +53,10 @@ export function aggregateDataPoints(points: readonly DataPoint[], intervalMs: nu
     }));
 }
 
-/** A fixed-capacity ring of time buckets holding a running average per field. */
+/**
+ * A fixed-capacity ring of time buckets holding a running average, minimum and maximum per field
+ * (min/max in single precision: they only draw the band around a line).
+ */
 export class BucketRing {
   readonly bucketMs: number;
   readonly capacity: number;
@@ -52,6 +64,8 @@ export class BucketRing {
   private readonly keys: Float64Array;
   private readonly sums: Float64Array;
   private readonly counts: Uint32Array;
+  private readonly mins: Float32Array;
+  private readonly maxs: Float32Array;
   private head = 0; // index of the oldest bucket
   private size = 0;
 
@@ -62,6 +76,8 @@ export class BucketRing {
     this.keys = new Float64Array(capacity);
     this.sums = new Float64Array(capacity * fieldCount);
     this.counts = new Uint32Array(capacity * fieldCount);
+    this.mins = new Float32Array(capacity * fieldCount);
+    this.maxs = new Float32Array(capacity * fieldCount);
   }
 
   get length(): number {
@@ -72,8 +88,16 @@ export class BucketRing {
     return (this.head + offset) % this.capacity;
   }
 
-  /** Fold one sample in. Samples older than the newest bucket are dropped: charts only move forward. */
-  push(timeMs: number, values: readonly (number | null | undefined)[]): void {
+  /**
+   * Fold one sample in; `mins`/`maxs` give the range behind each value where it is itself an aggregate.
+   * Samples older than the newest bucket are dropped: charts only move forward.
+   */
+  push(
+    timeMs: number,
+    values: readonly (number | null | undefined)[],
+    mins?: readonly (number | null | undefined)[],
+    maxs?: readonly (number | null | undefined)[],
+  ): void {
     const key = Math.floor(timeMs / this.bucketMs);
     let slot: number;
     if (this.size > 0 && this.keys[this.slot(this.size - 1)] === key) {
@@ -94,10 +118,17 @@ export class BucketRing {
     const base = slot * this.fieldCount;
     for (let field = 0; field < this.fieldCount; field += 1) {
       const value = values[field];
-      if (isNumber(value)) {
-        this.sums[base + field] = (this.sums[base + field] ?? 0) + value;
-        this.counts[base + field] = (this.counts[base + field] ?? 0) + 1;
-      }
+      if (!isNumber(value)) continue;
+      const index = base + field;
+      const low = mins?.[field];
+      const high = maxs?.[field];
+      const lowest = isNumber(low) ? Math.min(low, value) : value;
+      const highest = isNumber(high) ? Math.max(high, value) : value;
+      const first = (this.counts[index] ?? 0) === 0;
+      this.mins[index] = first ? lowest : Math.min(this.mins[index] ?? lowest, lowest);
+      this.maxs[index] = first ? highest : Math.max(this.maxs[index] ?? highest, highest);
+      this.sums[index] = (this.sums[index] ?? 0) + value;
+      this.counts[index] = (this.counts[index] ?? 0) + 1;
     }
   }
 
@@ -161,6 +192,37 @@ export class BucketRing {
     return out;
   }
 
+  /** One field's lowest and highest values from `fromMs` on, grouped like `times`; null without data. */
+  fieldRange(field: number, fromMs: number, stride = 1): FieldRange {
+    const start = this.firstIndexFrom(fromMs);
+    const lower: (number | null)[] = [];
+    const upper: (number | null)[] = [];
+    let lastGroup = Number.NaN;
+    let low = Infinity;
+    let high = -Infinity;
+    const flush = () => {
+      lower.push(low === Infinity ? null : low);
+      upper.push(high === -Infinity ? null : high);
+    };
+    for (let i = start; i < this.size; i += 1) {
+      const slot = this.slot(i);
+      const group = Math.floor((this.keys[slot] ?? 0) / stride);
+      if (group !== lastGroup) {
+        if (i > start) flush();
+        lastGroup = group;
+        low = Infinity;
+        high = -Infinity;
+      }
+      const index = slot * this.fieldCount + field;
+      if ((this.counts[index] ?? 0) > 0) {
+        low = Math.min(low, this.mins[index] ?? low);
+        high = Math.max(high, this.maxs[index] ?? high);
+      }
+    }
+    if (this.size > start) flush();
+    return { lower, upper };
+  }
+
   /** Newest bucket's start in ms, or null when empty. */
   lastTime(): number | null {
     if (this.size === 0) return null;
@@ -180,7 +242,8 @@ export class BucketRing {
     const last = points[points.length - 1];
     if (!last) return;
     const lastKey = Math.floor(last.time / this.bucketMs);
-    const kept: { key: number; sums: Float64Array; counts: Uint32Array }[] = [];
+    const kept: { key: number; sums: Float64Array; counts: Uint32Array; mins: Float32Array; maxs: Float32Array }[] =
+      [];
     for (let i = 0; i < this.size; i += 1) {
       const slot = this.slot(i);
       const key = this.keys[slot] ?? 0;
@@ -190,10 +253,12 @@ export class BucketRing {
         key,
         sums: this.sums.slice(from, from + this.fieldCount),
         counts: this.counts.slice(from, from + this.fieldCount),
+        mins: this.mins.slice(from, from + this.fieldCount),
+        maxs: this.maxs.slice(from, from + this.fieldCount),
       });
     }
     this.clear();
-    for (const point of points) this.push(point.time, point.values);
+    for (const point of points) this.push(point.time, point.values, point.mins, point.maxs);
     for (const bucket of kept) {
       let slot: number;
       if (this.size < this.capacity) {
@@ -206,6 +271,8 @@ export class BucketRing {
       this.keys[slot] = bucket.key;
       this.sums.set(bucket.sums, slot * this.fieldCount);
       this.counts.set(bucket.counts, slot * this.fieldCount);
+      this.mins.set(bucket.mins, slot * this.fieldCount);
+      this.maxs.set(bucket.maxs, slot * this.fieldCount);
     }
   }
 }

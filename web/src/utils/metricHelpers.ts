@@ -55,41 +55,24 @@ export function percentOf(used: number | null | undefined, total: number | null 
 /** Severity bands. Colour classes live in styles.css under these names. */
 export type Level = 'unknown' | 'ok' | 'warn' | 'critical';
 
-export const THRESHOLDS = {
-  /** §6.2: green below 70 %, yellow below 85 %, red above. */
-  utilization: { warn: 70, critical: 85, notice: 95 },
-  /** Most data-centre and consumer GPUs start throttling in the mid 80s °C. */
-  temperature: { warn: 80, critical: 90 },
-  memory: { warn: 85, critical: 95 },
-  power: { warn: 90, critical: 98 },
-  storage: { warn: 85, critical: 95 },
-} as const;
+/**
+ * Where a reading turns yellow and red: published by the server's metric catalogue (the same levels its
+ * built-in alert rules fire at), never restated here. Undefined until the catalogue has loaded.
+ */
+export interface Band {
+  warning: number;
+  critical: number;
+}
 
-function levelFor(value: number | null | undefined, warn: number, critical: number): Level {
-  if (!isValidMetric(value)) return 'unknown';
-  if (value < warn) return 'ok';
-  if (value < critical) return 'warn';
+/** Above this a GPU is noted as very busy: information, not a level anything alerts on. */
+export const HIGH_UTILIZATION_NOTICE_PCT = 95;
+
+/** A value's level in its band; without a value or a band there is nothing to colour by. */
+export function levelOf(value: number | null | undefined, band: Band | null | undefined): Level {
+  if (!isValidMetric(value) || !band) return 'unknown';
+  if (value < band.warning) return 'ok';
+  if (value < band.critical) return 'warn';
   return 'critical';
-}
-
-export function getUtilizationLevel(value: number | null | undefined): Level {
-  return levelFor(value, THRESHOLDS.utilization.warn, THRESHOLDS.utilization.critical);
-}
-
-export function getTemperatureLevel(value: number | null | undefined): Level {
-  return levelFor(value, THRESHOLDS.temperature.warn, THRESHOLDS.temperature.critical);
-}
-
-export function getMemoryLevel(value: number | null | undefined): Level {
-  return levelFor(value, THRESHOLDS.memory.warn, THRESHOLDS.memory.critical);
-}
-
-export function getPowerLevel(value: number | null | undefined): Level {
-  return levelFor(value, THRESHOLDS.power.warn, THRESHOLDS.power.critical);
-}
-
-export function getStorageLevel(value: number | null | undefined): Level {
-  return levelFor(value, THRESHOLDS.storage.warn, THRESHOLDS.storage.critical);
 }
 
 export type Severity = 'info' | 'warning' | 'critical';
@@ -99,29 +82,41 @@ export interface Warning {
   message: string;
 }
 
+export interface GPUBands {
+  temperature?: Band;
+  memory?: Band;
+  power?: Band;
+}
+
 /** The warnings a GPU deserves right now, most severe first. */
-export function gpuWarnings(input: {
-  utilization: number | null | undefined;
-  temperature: number | null | undefined;
-  memoryPercent: number | null | undefined;
-  powerPercent: number | null | undefined;
-}): Warning[] {
+export function gpuWarnings(
+  input: {
+    utilization: number | null | undefined;
+    temperature: number | null | undefined;
+    memoryPercent: number | null | undefined;
+    powerPercent: number | null | undefined;
+  },
+  bands: GPUBands,
+): Warning[] {
   const warnings: Warning[] = [];
   const { utilization, temperature, memoryPercent, powerPercent } = input;
-  if (isValidMetric(temperature) && temperature >= THRESHOLDS.temperature.critical) {
-    warnings.push({ severity: 'critical', message: `Critical temperature: ${temperature.toFixed(0)} °C` });
-  } else if (isValidMetric(temperature) && temperature >= THRESHOLDS.temperature.warn) {
-    warnings.push({ severity: 'warning', message: `High temperature: ${temperature.toFixed(0)} °C` });
+  const temperatureLevel = levelOf(temperature, bands.temperature);
+  if (temperatureLevel === 'critical') {
+    warnings.push({ severity: 'critical', message: `Critical temperature: ${temperature?.toFixed(0)} °C` });
+  } else if (temperatureLevel === 'warn') {
+    warnings.push({ severity: 'warning', message: `High temperature: ${temperature?.toFixed(0)} °C` });
   }
-  if (isValidMetric(memoryPercent) && memoryPercent >= THRESHOLDS.memory.critical) {
-    warnings.push({ severity: 'critical', message: `GPU memory almost full: ${memoryPercent.toFixed(0)} %` });
-  } else if (isValidMetric(memoryPercent) && memoryPercent >= THRESHOLDS.memory.warn) {
-    warnings.push({ severity: 'warning', message: `High GPU memory usage: ${memoryPercent.toFixed(0)} %` });
+  const memoryLevel = levelOf(memoryPercent, bands.memory);
+  if (memoryLevel === 'critical') {
+    warnings.push({ severity: 'critical', message: `GPU memory almost full: ${memoryPercent?.toFixed(0)} %` });
+  } else if (memoryLevel === 'warn') {
+    warnings.push({ severity: 'warning', message: `High GPU memory usage: ${memoryPercent?.toFixed(0)} %` });
   }
-  if (isValidMetric(powerPercent) && powerPercent >= THRESHOLDS.power.warn) {
-    warnings.push({ severity: 'warning', message: `Near power limit: ${powerPercent.toFixed(0)} %` });
+  const powerLevel = levelOf(powerPercent, bands.power);
+  if (powerLevel === 'warn' || powerLevel === 'critical') {
+    warnings.push({ severity: 'warning', message: `Near power limit: ${powerPercent?.toFixed(0)} %` });
   }
-  if (isValidMetric(utilization) && utilization > THRESHOLDS.utilization.notice) {
+  if (isValidMetric(utilization) && utilization > HIGH_UTILIZATION_NOTICE_PCT) {
     warnings.push({ severity: 'info', message: 'High GPU utilization' });
   }
   return warnings;

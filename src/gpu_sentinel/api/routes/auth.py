@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import logging
 from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Depends, Request
@@ -12,17 +13,25 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from gpu_sentinel import models
 from gpu_sentinel.api.deps import PrincipalDep, ServiceDep
-from gpu_sentinel.auth import Auth
-from gpu_sentinel.auth.errors import InvalidCredentialsError, InvalidTokenError
-from gpu_sentinel.auth.users import MAX_PASSWORD_LENGTH, Role
+from gpu_sentinel.auth import Auth, TokenPair
+from gpu_sentinel.auth.errors import (
+    InvalidCredentialsError,
+    LoginBusyError,
+    LoginLockedError,
+)
+from gpu_sentinel.auth.users import MAX_PASSWORD_LENGTH, Role, User
 
 router = APIRouter(prefix="/api/v1/auth", tags=["auth"])
+audit = logging.getLogger("gpu_sentinel.audit")
 
 NO_STORE = {"Cache-Control": "no-store", "Pragma": "no-cache"}
 LOGIN_ERRORS: dict[int | str, dict[str, Any]] = {
     401: {"model": models.ErrorResponse, "description": "Wrong user name or password."},
     422: {"model": models.ErrorResponse, "description": "Malformed request."},
-    429: {"model": models.ErrorResponse, "description": "Too many failed logins; see Retry-After."},
+    429: {
+        "model": models.ErrorResponse,
+        "description": "Too many failed logins, or too many logins at once; see Retry-After.",
+    },
 }
 
 
@@ -43,8 +52,8 @@ class TokenResponse(BaseModel):
     access_token: str = Field(description="Send as 'Authorization: Bearer <token>'.")
     token_type: Literal["bearer"] = "bearer"
     expires_in: int = Field(description="Seconds until the access token expires.")
-    refresh_token: str = Field(description="Buys a new access token at /api/v1/auth/refresh.")
-    refresh_expires_in: int
+    refresh_token: str = Field(description="Buys a new token pair, once, at /api/v1/auth/refresh.")
+    refresh_expires_in: int = Field(description="Seconds until the session ends and a login is needed.")
     username: str
     role: Role
 
@@ -60,28 +69,46 @@ def _client(request: Request) -> str:
     return request.client.host if request.client else ""
 
 
-def _tokens(auth: Auth, username: str, role: Role) -> JSONResponse:
-    access = auth.tokens.issue(username, role, "access")
-    refresh = auth.tokens.issue(username, role, "refresh")
+def _tokens(user: User, pair: TokenPair) -> JSONResponse:
     body = TokenResponse(
-        access_token=access.token,
-        expires_in=int(auth.tokens.access_ttl_s),
-        refresh_token=refresh.token,
-        refresh_expires_in=int(auth.tokens.refresh_ttl_s),
-        username=username,
-        role=role,
+        access_token=pair.access.token,
+        expires_in=pair.access.lifetime_s,
+        refresh_token=pair.refresh.token,
+        refresh_expires_in=pair.refresh.lifetime_s,
+        username=user.username,
+        role=user.role,
     )
     return JSONResponse(body.model_dump(), headers=NO_STORE)
 
 
+def _check_password(auth: Auth, username: str, password: str) -> User | None:
+    """In a worker thread, which holds the slot for as long as the hash runs, even if the client leaves."""
+    with auth.hashing.slot():
+        return auth.users.authenticate(username, password)
+
+
 async def _login(auth: Auth, username: str, password: str, client: str) -> JSONResponse:
-    auth.throttle.check(username, client)
-    user = await asyncio.to_thread(auth.users.authenticate, username, password)
+    """Check the password within the throttle and the hashing bound; every outcome leaves an audit line
+    (user and client, never the password)."""
+    try:
+        auth.throttle.check(username, client)
+    except LoginLockedError:
+        audit.warning("login refused: user=%r client=%s outcome=locked", username, client)
+        raise
+    try:
+        user = await asyncio.to_thread(_check_password, auth, username, password)
+    except LoginBusyError:
+        audit.warning("login refused: user=%r client=%s outcome=busy", username, client)
+        raise
     if user is None:
-        auth.throttle.failed(username, client)
+        locked_s = auth.throttle.failed(username, client)
+        audit.warning("login failed: user=%r client=%s outcome=bad_credentials", username, client)
+        if locked_s:
+            audit.warning("login locked: user=%r client=%s for %d s", username, client, locked_s)
         raise InvalidCredentialsError()
     auth.throttle.succeeded(username, client)
-    return _tokens(auth, user.username, user.role)
+    audit.info("login: user=%r client=%s outcome=ok", username, client)
+    return _tokens(user, await asyncio.to_thread(auth.login_tokens, user))
 
 
 @router.post("/login", response_model=TokenResponse, responses=LOGIN_ERRORS)
@@ -102,19 +129,19 @@ async def token(
     "/refresh",
     response_model=TokenResponse,
     responses={
-        401: {"model": models.ErrorResponse, "description": "Invalid or expired refresh token."},
+        401: {
+            "model": models.ErrorResponse,
+            "description": "Invalid, expired, spent or revoked refresh token.",
+        },
         422: {"model": models.ErrorResponse, "description": "Malformed request."},
     },
 )
 async def refresh(body: RefreshRequest, service: ServiceDep) -> JSONResponse:
-    """A new token pair for a valid refresh token, with the user's current role."""
-    auth = service.auth
-    claims = auth.tokens.verify(body.refresh_token, "refresh")
-    auth.users.refresh()
-    user = auth.users.get(claims.username)
-    if user is None:
-        raise InvalidTokenError("The token's user no longer exists")
-    return _tokens(auth, user.username, user.role)
+    """A new token pair for a valid refresh token, which is spent: each refresh token works once, and
+    presenting a spent one again ends its session."""
+    # Off the event loop: a refresh rewrites users.json.
+    user, pair = await asyncio.to_thread(service.auth.refreshed_tokens, body.refresh_token)
+    return _tokens(user, pair)
 
 
 @router.get(

@@ -9,6 +9,7 @@ from fastapi.responses import JSONResponse
 
 from gpu_sentinel import __version__, models
 from gpu_sentinel.api.deps import ServiceDep
+from gpu_sentinel.store import StoreStatus
 
 router = APIRouter(prefix="/api/v1", tags=["health"])
 
@@ -22,7 +23,8 @@ STALE_AFTER_MIN_S = 5.0
     responses={503: {"model": models.HealthResponse, "description": "The sampler has stalled."}},
 )
 async def health(service: ServiceDep) -> JSONResponse:
-    """``ok`` while fresh samples arrive; ``stale`` (HTTP 503) when the sampler has stopped producing them."""
+    """``ok`` while fresh samples arrive and history is written; ``degraded`` while history is not;
+    ``stale`` (HTTP 503) when the sampler has stopped producing samples."""
     sampler = service.sampler
     snapshot = sampler.latest
     now = time.time()
@@ -34,6 +36,9 @@ async def health(service: ServiceDep) -> JSONResponse:
         status = "stale"
     else:
         status = "ok"
+    history = _history_health(service.store.status())
+    if status == "ok" and history.status == "degraded":
+        status = "degraded"
     body = models.HealthResponse(
         status=status,
         version=__version__,
@@ -55,6 +60,32 @@ async def health(service: ServiceDep) -> JSONResponse:
             status=sampler.gpus.status,
             count=len(snapshot.gpus) if snapshot else 0,
             lost=[g.index for g in snapshot.gpus if g.lost] if snapshot else [],
+            unresponsive=[g.index for g in snapshot.gpus if g.unresponsive] if snapshot else [],
         ),
+        history=history,
     )
     return JSONResponse(body.model_dump(mode="json"), status_code=503 if status == "stale" else 200)
+
+
+def _history_health(store: StoreStatus) -> models.HistoryHealth:
+    """Degraded while the database does not take writes: say why, in words that name no host or path
+    (anyone may read this), and where new samples go meanwhile."""
+    writer = store.writer
+    reason = None
+    if not writer.connected:
+        if writer.dropped_rows:
+            fate = f"{writer.dropped_rows} rows dropped so far, as every buffer is full"
+        elif writer.backlog_rows:
+            fate = "new samples wait in memory, as the spill file cannot be written either"
+        else:
+            fate = "new samples wait in the spill file"
+        reason = f"history database unavailable: {writer.last_cause or 'not connected yet'}; {fate}"
+    return models.HistoryHealth(
+        status="ok" if reason is None else "degraded",
+        backend="postgresql" if store.backend == "postgresql" else "sqlite",
+        reason=reason,
+        last_write_timestamp=writer.last_write,
+        buffered_rows=writer.backlog_rows,
+        spilled_bytes=writer.spilled_bytes,
+        dropped_rows=writer.dropped_rows,
+    )

@@ -20,6 +20,8 @@ def prometheus_metrics(service: ServiceDep) -> Response:
         latest=lambda: sampler.latest,
         call_stats=lambda: dict(sampler.call_stats()),
         hostname=socket.gethostname(),
+        owner_labels=service.settings.prometheus_process_labels,
+        process_utilization=service.settings.prometheus_process_utilization,
     )
     body, content_type = render_metrics(collector)
     return Response(body, media_type=content_type)

@@ -16,6 +16,14 @@ router = APIRouter(prefix="/api/v1/system", tags=["system"])
 GPU_ID_DESCRIPTION = "GPU index as listed by /api/v1/system/gpu-list."
 GpuIdQuery = Annotated[int, Query(ge=0, le=2**31 - 1, description=GPU_ID_DESCRIPTION)]
 GpuIdPath = Annotated[int, Path(ge=0, le=2**31 - 1, description=GPU_ID_DESCRIPTION)]
+ProcessQuery = Annotated[
+    str | None,
+    Query(
+        max_length=128,
+        description="Only processes whose PID, name, user, container, pod or SLURM job contains this "
+        "text (case-insensitive); empty keeps all.",
+    ),
+]
 
 ERRORS: dict[int | str, dict[str, Any]] = {
     400: {"model": models.ErrorResponse, "description": "No GPU has this id."},
@@ -43,19 +51,22 @@ def _require_gpu(snapshot: Snapshot, gpu_id: int) -> GPUSample:
 
 
 @router.get("/monitoring/all", response_model=models.MonitoringDataResponse, responses=ERRORS)
-async def monitoring_all(snapshot: SnapshotDep, rendered: RenderedDep, gpu_id: GpuIdQuery = 0) -> Response:
+async def monitoring_all(
+    snapshot: SnapshotDep, rendered: RenderedDep, gpu_id: GpuIdQuery = 0, q: ProcessQuery = None
+) -> Response:
     """Everything the dashboard shows, in one response; without a GPU, ``gpu_available`` is false."""
     if snapshot.gpus and snapshot.gpu(gpu_id) is None:
         raise UnknownGPUError(gpu_id, snapshot.gpu_ids)
-    body = rendered.get(snapshot, ("all", gpu_id), lambda: views.monitoring_all(snapshot, gpu_id))
+    body = rendered.get(snapshot, ("all", gpu_id, q), lambda: views.monitoring_all(snapshot, gpu_id, q))
     return snapshot_json(snapshot, body)
 
 
 @router.get("/gpus", response_model=models.AllGPUsResponse, responses=ERRORS)
-async def all_gpus(snapshot: SnapshotDep, rendered: RenderedDep) -> Response:
-    """Every GPU's metrics and processes in one response (compare view, multi-GPU servers)."""
+async def all_gpus(snapshot: SnapshotDep, rendered: RenderedDep, q: ProcessQuery = None) -> Response:
+    """Every GPU's metrics and processes in one response (compare view, multi-GPU servers);
+    ``q=`` keeps the processes of one user, container, pod or job."""
     _require_gpus(snapshot)
-    return snapshot_json(snapshot, rendered.get(snapshot, "gpus", lambda: views.all_gpus(snapshot)))
+    return snapshot_json(snapshot, rendered.get(snapshot, ("gpus", q), lambda: views.all_gpus(snapshot, q)))
 
 
 @router.get("/gpu-list", response_model=list[models.GPUInfo], responses=ERRORS)

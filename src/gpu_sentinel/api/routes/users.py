@@ -67,7 +67,7 @@ def add_user(body: UserCreate, service: ServiceDep) -> UserOut:
 
 @router.patch("/{username}", response_model=UserOut, responses=_errors(401, 403, 404, 409, 422))
 def update_user(username: UsernamePath, body: UserUpdate, service: ServiceDep) -> UserOut:
-    """Change a user's role or password; tokens they hold get the new role at once."""
+    """Change a user's role or password; every token they hold stops working, so they log in again."""
     return UserOut.of(service.auth.users.update(username, role=body.role, password=body.password))
 
 

@@ -1,33 +1,53 @@
-import type { ErrorType } from '../../types/system';
-import { ERROR_PRESENTATION } from '../../utils/errors';
+import { livePhase, MAX_CONSECUTIVE_ERRORS, useConnection, type FailureCause } from '../../stores/connection';
+import { PROBE_INTERVAL_MS } from '../../stream/liveSource';
 
-interface ErrorBannerProps {
-  type: ErrorType;
-  message: string;
-  isRetrying: boolean;
-  stopped: boolean;
-  failures: number;
-  onRetry: () => void;
+export const CAUSE_TITLE: Record<FailureCause, string> = {
+  unreachable: 'Server unreachable',
+  server: 'Server error',
+  gpu: 'GPU monitoring unavailable',
+  'signed-out': 'Signed out',
+};
+
+/** One sentence per cause, with the server's own words where it gave any. */
+function causeSentence(cause: FailureCause, detail: string | null): string {
+  const said = detail ? ` (${detail.replace(/\.$/, '')})` : '';
+  switch (cause) {
+    case 'unreachable':
+      return 'The GPU Sentinel server does not answer.';
+    case 'server':
+      return `The server answered with an error${said}.`;
+    case 'gpu':
+      return `The server cannot read the GPUs${said}.`;
+    case 'signed-out':
+      return 'Your session has ended: sign in again to see live data.';
+  }
 }
 
-/** Spec 003 §6.4 / §8: one banner per error type, always with a Retry. */
-export function ErrorBanner({ type, message, isRetrying, stopped, failures, onRetry }: ErrorBannerProps) {
-  const { title, advice } = ERROR_PRESENTATION[type];
+/** Spec 003 §6.4 / §8: why updates fail, whether they stopped, and a Retry that tries at once. */
+export function ErrorBanner({ onRetry }: { onRetry: () => void }) {
+  const phase = useConnection(livePhase);
+  const cause = useConnection((state) => state.cause);
+  const detail = useConnection((state) => state.detail);
+  const failures = useConnection((state) => state.failures);
+  const retrying = useConnection((state) => state.retrying);
+  if ((phase !== 'failing' && phase !== 'stopped') || !cause) return null;
+  const probe = `${PROBE_INTERVAL_MS / 1000} s`;
+  const status =
+    phase === 'stopped'
+      ? `Updates stopped after ${MAX_CONSECUTIVE_ERRORS} failed attempts; checking again every ${probe}.`
+      : failures > 1
+        ? `${failures} failed attempts in a row; retrying.`
+        : 'Retrying.';
   return (
-    <div className={`banner banner-${type}`} role="alert" data-testid="error-banner" data-error-type={type}>
+    <div className={`banner banner-${cause}`} role="alert" data-testid="error-banner" data-error-type={cause}>
       <div>
-        <div className="banner-title">{title}</div>
+        <div className="banner-title">{CAUSE_TITLE[cause]}</div>
         <div className="banner-message">
-          {message}. {advice}{' '}
-          {stopped
-            ? `Updates stopped after ${failures} failed attempts.`
-            : failures > 1
-              ? `${failures} failed attempts in a row.`
-              : ''}
+          {causeSentence(cause, detail)} <span data-testid="error-status">{status}</span>
         </div>
       </div>
-      <button type="button" className="btn btn-primary" onClick={onRetry} disabled={isRetrying}>
-        {isRetrying ? 'Retrying…' : 'Retry'}
+      <button type="button" className="btn btn-primary" onClick={onRetry} disabled={retrying}>
+        {retrying ? 'Retrying…' : 'Retry'}
       </button>
     </div>
   );

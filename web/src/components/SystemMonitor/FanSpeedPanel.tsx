@@ -4,6 +4,7 @@ import { isValidMetric } from '../../utils/metricHelpers';
 import { MetricValue } from './MetricValue';
 import { MetricRow, Panel } from './Panel';
 import { ProgressBar } from './ProgressBar';
+import { MetricLabel } from './MetricLabel';
 
 export const FanSpeedPanel = memo(function FanSpeedPanel({ gpu }: { gpu: GPUMetrics }) {
   return (
@@ -12,7 +13,7 @@ export const FanSpeedPanel = memo(function FanSpeedPanel({ gpu }: { gpu: GPUMetr
         <MetricValue value={gpu.fan_speed} format="percent" decimals={0} />
       </div>
       <ProgressBar percent={gpu.fan_speed} level={isValidMetric(gpu.fan_speed) ? 'ok' : 'unknown'} label="Fan speed" />
-      <MetricRow label="Performance state">
+      <MetricRow label={<MetricLabel metricKey="gpu.pstate" />}>
         {isValidMetric(gpu.pstate) ? <span className="mono">P{gpu.pstate}</span> : <span className="na">N/A</span>}
       </MetricRow>
       {!isValidMetric(gpu.fan_speed) && (

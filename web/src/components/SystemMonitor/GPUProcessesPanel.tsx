@@ -1,80 +1,64 @@
-import { memo, useMemo, useState } from 'react';
+import { memo, useMemo } from 'react';
 import type { GPUProcess } from '../../types/system';
 import { isValidMetric } from '../../utils/metricHelpers';
 import { MetricValue } from './MetricValue';
 import { Panel } from './Panel';
+import { SortableHeader, sortRows, useSort, type SortColumn } from '../layout/SortableTable';
+import { TableScroll } from '../layout/TableScroll';
+import { ProcessActionButtons, ProcessActionResult, useCanActOnProcesses } from '../processes/ProcessActionButtons';
 
-type SortKey = 'pid' | 'process_name' | 'user' | 'kind' | 'gpu_memory_mb' | 'host_memory_mb' | 'cpu_percent';
-type SortDirection = 'ascending' | 'descending';
+type SortKey =
+  | 'pid'
+  | 'process_name'
+  | 'user'
+  | 'kind'
+  | 'gpu_instance_id'
+  | 'gpu_memory_mb'
+  | 'host_memory_mb'
+  | 'cpu_percent';
 
-interface Column {
-  key: SortKey;
-  label: string;
-  numeric: boolean;
-}
-
-const COLUMNS: Column[] = [
+const COLUMNS: SortColumn<SortKey>[] = [
   { key: 'pid', label: 'PID', numeric: true },
   { key: 'process_name', label: 'Process', numeric: false },
   { key: 'user', label: 'User', numeric: false },
   { key: 'kind', label: 'Type', numeric: false },
+  { key: 'gpu_instance_id', label: 'MIG instance', numeric: true },
   { key: 'gpu_memory_mb', label: 'GPU memory', numeric: true },
   { key: 'host_memory_mb', label: 'Host memory', numeric: true },
   { key: 'cpu_percent', label: 'CPU', numeric: true },
 ];
 
-/** Nulls sort last whatever the direction: a missing value is never "the biggest". */
-export function sortProcesses(processes: readonly GPUProcess[], key: SortKey, direction: SortDirection): GPUProcess[] {
-  const sign = direction === 'ascending' ? 1 : -1;
-  return [...processes].sort((a, b) => {
-    const left = a[key];
-    const right = b[key];
-    const leftMissing = left === null || left === undefined || (typeof left === 'number' && Number.isNaN(left));
-    const rightMissing = right === null || right === undefined || (typeof right === 'number' && Number.isNaN(right));
-    if (leftMissing || rightMissing) return Number(leftMissing) - Number(rightMissing);
-    if (typeof left === 'number' && typeof right === 'number') return sign * (left - right);
-    return sign * String(left).localeCompare(String(right));
-  });
-}
+const processValue = (process: GPUProcess, key: SortKey): unknown => process[key];
 
-export const GPUProcessesPanel = memo(function GPUProcessesPanel({ processes }: { processes: GPUProcess[] }) {
-  const [sortKey, setSortKey] = useState<SortKey>('gpu_memory_mb');
-  const [direction, setDirection] = useState<SortDirection>('descending');
-  const sorted = useMemo(() => sortProcesses(processes, sortKey, direction), [processes, sortKey, direction]);
-
-  const sortBy = (key: SortKey, numeric: boolean) => {
-    if (key === sortKey) {
-      setDirection(direction === 'ascending' ? 'descending' : 'ascending');
-    } else {
-      setSortKey(key);
-      setDirection(numeric ? 'descending' : 'ascending');
-    }
-  };
+/** One GPU's processes; polled ones do not name their GPU, so `gpuId` does (for the confirmation). */
+export const GPUProcessesPanel = memo(function GPUProcessesPanel({
+  processes,
+  gpuId,
+}: {
+  processes: GPUProcess[];
+  gpuId: number;
+}) {
+  const { sort, sortBy } = useSort<SortKey>({ key: 'gpu_memory_mb', direction: 'descending' });
+  const sorted = useMemo(() => sortRows(processes, processValue, sort), [processes, sort]);
+  // The MIG column only where some process runs on a MIG device.
+  const onMig = processes.some((process) => process.gpu_instance_id != null);
+  const columns = onMig ? COLUMNS : COLUMNS.filter((column) => column.key !== 'gpu_instance_id');
+  const canAct = useCanActOnProcesses();
 
   return (
     <Panel title={`GPU processes (${processes.length})`} testId="panel-processes">
+      {canAct && <ProcessActionResult />}
       {processes.length === 0 ? (
         <p className="faint">No processes are using this GPU.</p>
       ) : (
-        <div className="table-wrap">
+        <TableScroll label="GPU processes">
           <table>
             <thead>
               <tr>
-                {COLUMNS.map((column) => (
-                  <th
-                    key={column.key}
-                    className={column.numeric ? 'num' : undefined}
-                    aria-sort={column.key === sortKey ? direction : 'none'}
-                    scope="col"
-                  >
-                    <button type="button" onClick={() => sortBy(column.key, column.numeric)}>
-                      {column.label}
-                      <span aria-hidden="true">
-                        {column.key === sortKey ? (direction === 'ascending' ? ' ▲' : ' ▼') : ''}
-                      </span>
-                    </button>
-                  </th>
+                {columns.map((column) => (
+                  <SortableHeader key={column.key} column={column} sort={sort} onSort={sortBy} />
                 ))}
+                {canAct && <th scope="col">Actions</th>}
               </tr>
             </thead>
             <tbody>
@@ -84,6 +68,15 @@ export const GPUProcessesPanel = memo(function GPUProcessesPanel({ processes }: 
                   <td>{process.process_name}</td>
                   <td>{process.user ?? <span className="na">N/A</span>}</td>
                   <td>{process.kind ?? <span className="na">N/A</span>}</td>
+                  {onMig && (
+                    <td className="num mono" data-testid="process-mig">
+                      {process.gpu_instance_id != null ? (
+                        `GI ${process.gpu_instance_id} · CI ${process.compute_instance_id ?? 'N/A'}`
+                      ) : (
+                        <span className="na">N/A</span>
+                      )}
+                    </td>
+                  )}
                   <td className="num">
                     <MetricValue
                       value={isValidMetric(process.gpu_memory_mb) ? process.gpu_memory_mb : null}
@@ -98,11 +91,16 @@ export const GPUProcessesPanel = memo(function GPUProcessesPanel({ processes }: 
                   <td className="num">
                     <MetricValue value={process.cpu_percent} format="percent" />
                   </td>
+                  {canAct && (
+                    <td>
+                      <ProcessActionButtons process={{ ...process, gpu_id: process.gpu_id ?? gpuId }} />
+                    </td>
+                  )}
                 </tr>
               ))}
             </tbody>
           </table>
-        </div>
+        </TableScroll>
       )}
     </Panel>
   );

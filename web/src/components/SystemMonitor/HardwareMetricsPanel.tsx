@@ -1,11 +1,14 @@
 import { memo } from 'react';
+import { useMetricEntry } from '../../stores/metricCatalogue';
 import type { GPUMetrics } from '../../types/system';
-import { formatBytesPerSecond, isValidMetric, percentOf } from '../../utils/metricHelpers';
+import { isValidMetric, percentOf } from '../../utils/metricHelpers';
+import { MetricField } from './MetricField';
 import { MetricValue } from './MetricValue';
 import { MetricRow, Panel } from './Panel';
 import { ProgressBar } from './ProgressBar';
 
-function ClockRow({ label, current, max }: { label: string; current: number | null; max: number | null }) {
+function ClockRow({ field, current, max }: { field: string; current: number | null; max: number | null }) {
+  const label = useMetricEntry('gpu', field)?.label ?? field;
   const percent = percentOf(current, max);
   return (
     <div>
@@ -18,7 +21,7 @@ function ClockRow({ label, current, max }: { label: string; current: number | nu
   );
 }
 
-/** Clocks, PCIe link and the video engines (spec 003 §2.3). */
+/** Clocks, memory the driver keeps, PCIe and NVLink traffic and the video engines (spec 003 §2.3). */
 export const HardwareMetricsPanel = memo(function HardwareMetricsPanel({ gpu }: { gpu: GPUMetrics }) {
   const { pcie } = gpu;
   const link =
@@ -31,28 +34,23 @@ export const HardwareMetricsPanel = memo(function HardwareMetricsPanel({ gpu }: 
     <Panel title="Hardware" testId="panel-hardware">
       <div className="grid grid-2" style={{ gap: 16 }}>
         <div>
-          <ClockRow label="Graphics clock" current={gpu.clocks.gpu_mhz} max={gpu.clocks.gpu_max_mhz} />
-          <ClockRow label="Memory clock" current={gpu.clocks.memory_mhz} max={gpu.clocks.memory_max_mhz} />
+          <ClockRow field="clocks.gpu_mhz" current={gpu.clocks.gpu_mhz} max={gpu.clocks.gpu_max_mhz} />
+          <ClockRow field="clocks.memory_mhz" current={gpu.clocks.memory_mhz} max={gpu.clocks.memory_max_mhz} />
+          <MetricField field="memory.reserved_gb" source={gpu} />
+          <MetricField field="encoder_utilization" source={gpu} />
+          <MetricField field="decoder_utilization" source={gpu} />
         </div>
         <div>
           <MetricRow label="PCIe link" testId="pcie-link">
             {link ? <span className="mono">{link}</span> : <span className="na">N/A</span>}
             {maxLink && maxLink !== link && <span className="faint"> (max {maxLink})</span>}
           </MetricRow>
-          <MetricRow label="PCIe bandwidth">
-            <MetricValue value={pcie.bandwidth_gbps} format="number" decimals={2} unit="GB/s" />
-          </MetricRow>
-          <MetricRow label="PCIe TX / RX">
-            <span className="mono">
-              {formatBytesPerSecond(pcie.tx_mb_per_s)} / {formatBytesPerSecond(pcie.rx_mb_per_s)}
-            </span>
-          </MetricRow>
-          <MetricRow label="Encoder">
-            <MetricValue value={gpu.encoder_utilization} format="percent" decimals={0} />
-          </MetricRow>
-          <MetricRow label="Decoder">
-            <MetricValue value={gpu.decoder_utilization} format="percent" decimals={0} />
-          </MetricRow>
+          <MetricField field="pcie.bandwidth_gbps" source={gpu} />
+          <MetricField field="pcie.tx_mb_per_s" source={gpu} />
+          <MetricField field="pcie.rx_mb_per_s" source={gpu} />
+          <MetricField field="pcie.replay_count" source={gpu} />
+          <MetricField field="nvlink.tx_mb_per_s" source={gpu} />
+          <MetricField field="nvlink.rx_mb_per_s" source={gpu} />
         </div>
       </div>
     </Panel>

@@ -1,6 +1,8 @@
 import { memo } from 'react';
+import { useMetricLabel } from '../../stores/metricCatalogue';
 import type { GPUHealth, GPUMetrics } from '../../types/system';
-import { isValidMetric } from '../../utils/metricHelpers';
+import { TableScroll } from '../layout/TableScroll';
+import { MetricField } from './MetricField';
 import { MetricRow, Panel } from './Panel';
 
 /** The XIDs an operator meets most often, so the table says what happened rather than a bare number. */
@@ -25,19 +27,74 @@ const XID_MEANINGS: Record<number, string> = {
 /** Throttle reasons that mean trouble, as opposed to idling or applications clocks. */
 const TROUBLE_REASONS = /thermal|power_brake|hw_slowdown|hw_thermal|sw_thermal/i;
 
-function Count({ value, bad }: { value: number | null | undefined; bad?: boolean }) {
-  if (!isValidMetric(value)) return <span className="na">N/A</span>;
-  return <span className={`mono ${bad && value > 0 ? 'text-critical' : ''}`}>{value}</span>;
-}
-
 function Flag({ value, label }: { value: boolean | null | undefined; label: string }) {
   if (value === null || value === undefined) return <span className="na">N/A</span>;
   return value ? <span className="badge badge-warn">{label}</span> : <span className="muted">no</span>;
 }
 
+/** A yes/no reading the catalogue lists without a flat API field (pending retirement, remap failure). */
+function FlagRow({ metricKey, value }: { metricKey: string; value: boolean | null | undefined }) {
+  return (
+    <MetricRow label={useMetricLabel(metricKey)}>
+      <Flag value={value} label="yes" />
+    </MetricRow>
+  );
+}
+
+const HEALTH_FIELDS = [
+  'health.xid_count',
+  'health.ecc.corrected_volatile',
+  'health.ecc.uncorrected_volatile',
+  'health.ecc.corrected_aggregate',
+  'health.ecc.uncorrected_aggregate',
+  'health.retired_pages.single_bit',
+  'health.retired_pages.double_bit',
+  'health.remapped_rows.correctable',
+  'health.remapped_rows.uncorrectable',
+];
+
+/** Shown on GPUs with NVLink only (null elsewhere). */
+const NVLINK_ERROR_FIELDS = ['nvlink.crc_flit_errors', 'nvlink.crc_data_errors', 'nvlink.replay_errors', 'nvlink.recovery_errors'];
+
+/** NVML_GRID_LICENSE_STATE_* in words. */
+const VGPU_LICENSE_STATES: Record<number, string> = {
+  0: 'unknown',
+  1: 'uninitialized',
+  2: 'unlicensed (unrestricted)',
+  3: 'unlicensed (restricted)',
+  4: 'unlicensed',
+  5: 'licensed',
+};
+
+function VgpuLicenseRow({ state }: { state: number | null | undefined }) {
+  const label = useMetricLabel('gpu.vgpu_license_state');
+  if (state === null || state === undefined) return null; // bare metal: nothing to license
+  const text = VGPU_LICENSE_STATES[state] ?? `state ${state}`;
+  return (
+    <MetricRow label={label}>
+      <span className={state === 5 ? 'muted' : 'badge badge-warn'}>{text}</span>
+    </MetricRow>
+  );
+}
+
+/** NVML's cumulative clock-violation timers, in the registry's order. */
+const VIOLATION_FIELDS = [
+  'violations.power_s',
+  'violations.thermal_s',
+  'violations.sync_boost_s',
+  'violations.board_limit_s',
+  'violations.low_util_s',
+  'violations.reliability_s',
+];
+
+function since(unixSeconds: number): string {
+  return new Date(unixSeconds * 1000).toLocaleTimeString(undefined, { timeStyle: 'medium' });
+}
+
 export function healthStatus(gpu: GPUMetrics): { label: string; tone: 'ok' | 'warn' | 'critical' } {
   const health = gpu.health;
   if (gpu.lost || health?.lost) return { label: 'Lost', tone: 'critical' };
+  if (gpu.unresponsive || health?.unresponsive) return { label: 'Unresponsive', tone: 'critical' };
   if (!health) return { label: 'Unknown', tone: 'warn' };
   if ((health.ecc.uncorrected_volatile ?? 0) > 0 || health.remapped_rows.failure) {
     return { label: 'Memory errors', tone: 'critical' };
@@ -52,7 +109,7 @@ function XidTable({ health }: { health: GPUHealth }) {
   const events = [...health.xid_events].sort((a, b) => b.timestamp - a.timestamp).slice(0, 8);
   if (events.length === 0) return <p className="faint">No XID errors since the service started.</p>;
   return (
-    <div className="table-wrap">
+    <TableScroll label="Recent XID errors">
       <table aria-label="Recent XID errors">
         <thead>
           <tr>
@@ -75,7 +132,7 @@ function XidTable({ health }: { health: GPUHealth }) {
           ))}
         </tbody>
       </table>
-    </div>
+    </TableScroll>
   );
 }
 
@@ -85,6 +142,8 @@ export const HealthPanel = memo(function HealthPanel({ gpu }: { gpu: GPUMetrics 
   const status = healthStatus(gpu);
   const reasons = health?.clock_event_reasons;
   const lost = gpu.lost || health?.lost;
+  const reasonsLabel = useMetricLabel('gpu.clock_event_reasons');
+  const unresponsiveSince = gpu.unresponsive_since ?? health?.unresponsive_since ?? null;
   return (
     <Panel
       title="Health"
@@ -101,39 +160,28 @@ export const HealthPanel = memo(function HealthPanel({ gpu }: { gpu: GPUMetrics 
           recovered, usually by a reset or a reboot.
         </p>
       )}
+      {unresponsiveSince !== null && !lost && (
+        <p className="text-critical" role="alert" data-testid="unresponsive">
+          This GPU has not answered the driver since {since(unresponsiveSince)}: its readings are missing until it
+          answers again. The other GPUs keep updating.
+        </p>
+      )}
       <div className="grid grid-2" style={{ gap: 16 }}>
         <div>
-          <MetricRow label="XID errors" testId="xid-count">
-            <Count value={health?.xid_count} bad />
-          </MetricRow>
-          <MetricRow label="Last XID">
-            <Count value={health?.last_xid} />
-          </MetricRow>
-          <MetricRow label="ECC volatile (corr. / uncorr.)">
-            <Count value={health?.ecc.corrected_volatile} /> / <Count value={health?.ecc.uncorrected_volatile} bad />
-          </MetricRow>
-          <MetricRow label="ECC aggregate (corr. / uncorr.)">
-            <Count value={health?.ecc.corrected_aggregate} /> /{' '}
-            <Count value={health?.ecc.uncorrected_aggregate} bad />
-          </MetricRow>
-          <MetricRow label="Retired pages (SBE / DBE)">
-            <Count value={health?.retired_pages.single_bit} /> / <Count value={health?.retired_pages.double_bit} bad />
-          </MetricRow>
-          <MetricRow label="Retirement pending">
-            <Flag value={health?.retired_pages.pending} label="pending" />
-          </MetricRow>
-          <MetricRow label="Remapped rows (corr. / uncorr.)">
-            <Count value={health?.remapped_rows.correctable} /> /{' '}
-            <Count value={health?.remapped_rows.uncorrectable} bad />
-          </MetricRow>
-          <MetricRow label="Remap pending / failed">
-            <Flag value={health?.remapped_rows.pending} label="pending" /> /{' '}
-            <Flag value={health?.remapped_rows.failure} label="failed" />
-          </MetricRow>
+          {HEALTH_FIELDS.map((field) => (
+            <MetricField key={field} field={field} source={gpu} testId={field === 'health.xid_count' ? 'xid-count' : undefined} />
+          ))}
+          <FlagRow metricKey="gpu.retired_pages_pending" value={health?.retired_pages.pending} />
+          <FlagRow metricKey="gpu.remapped_rows_pending" value={health?.remapped_rows.pending} />
+          <FlagRow metricKey="gpu.remapped_rows_failure" value={health?.remapped_rows.failure} />
+          {gpu.nvlink?.crc_flit_errors !== null &&
+            gpu.nvlink?.crc_flit_errors !== undefined &&
+            NVLINK_ERROR_FIELDS.map((field) => <MetricField key={field} field={field} source={gpu} />)}
+          <VgpuLicenseRow state={health?.vgpu_license_state} />
         </div>
         <div>
           <div className="metric-label" style={{ marginBottom: 6 }}>
-            Clock throttle reasons
+            {reasonsLabel}
           </div>
           {reasons === null || reasons === undefined ? (
             <span className="na">N/A</span>
@@ -148,6 +196,12 @@ export const HealthPanel = memo(function HealthPanel({ gpu }: { gpu: GPUMetrics 
               ))}
             </div>
           )}
+          <div className="metric-label" style={{ margin: '12px 0 6px' }}>
+            Clock violation time, since the driver loaded
+          </div>
+          {VIOLATION_FIELDS.map((field) => (
+            <MetricField key={field} field={field} source={gpu} />
+          ))}
           <div className="metric-label" style={{ margin: '12px 0 6px' }}>
             Recent XID errors
           </div>

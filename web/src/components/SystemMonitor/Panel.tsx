@@ -5,17 +5,20 @@ interface PanelProps {
   testId?: string;
   className?: string;
   actions?: ReactNode;
+  /** Heading level: 3 under a section's h2 (the dashboard), 2 directly under a page's h1. */
+  level?: 2 | 3;
   children: ReactNode;
 }
 
-export function Panel({ title, testId, className, actions, children }: PanelProps) {
+export function Panel({ title, testId, className, actions, level = 3, children }: PanelProps) {
   const headingId = testId ? `${testId}-title` : undefined;
+  const Heading = level === 2 ? 'h2' : 'h3';
   return (
     <section className={`panel ${className ?? ''}`.trim()} data-testid={testId} aria-labelledby={headingId}>
-      <h3 id={headingId}>
+      <Heading id={headingId} className="panel-heading">
         {title}
         {actions && <span style={{ marginLeft: 'auto' }}>{actions}</span>}
-      </h3>
+      </Heading>
       {children}
     </section>
   );

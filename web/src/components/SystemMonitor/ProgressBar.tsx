@@ -6,6 +6,7 @@ interface ProgressBarProps {
   label: string;
 }
 
+/** The fill is scaled, not resized: a transform animates on the compositor without a layout per frame. */
 export function ProgressBar({ percent, level, label }: ProgressBarProps) {
   const width = isValidMetric(percent) ? clamp(percent, 0, 100) : 0;
   return (
@@ -17,7 +18,7 @@ export function ProgressBar({ percent, level, label }: ProgressBarProps) {
       aria-valuemax={100}
       aria-valuenow={isValidMetric(percent) ? Math.round(percent) : undefined}
     >
-      <div className={`bar-fill level-${level}`} style={{ width: `${width}%` }} />
+      <div className={`bar-fill level-${level}`} style={{ transform: `scaleX(${width / 100})` }} />
     </div>
   );
 }

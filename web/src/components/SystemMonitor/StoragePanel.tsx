@@ -1,11 +1,13 @@
 import { memo } from 'react';
 import type { StorageInfo } from '../../types/system';
-import { getStorageLevel } from '../../utils/metricHelpers';
+import { levelOf } from '../../utils/metricHelpers';
 import { MetricValue } from './MetricValue';
 import { MetricRow, Panel } from './Panel';
 import { ProgressBar } from './ProgressBar';
+import { useLevelBands } from '../../stores/metricCatalogue';
 
 export const StoragePanel = memo(function StoragePanel({ storage }: { storage: StorageInfo[] }) {
+  const bands = useLevelBands();
   return (
     <Panel title="Storage" testId="panel-storage">
       {storage.length === 0 && <p className="faint">No mounted filesystems reported.</p>}
@@ -20,7 +22,7 @@ export const StoragePanel = memo(function StoragePanel({ storage }: { storage: S
           </MetricRow>
           <ProgressBar
             percent={disk.used_percent}
-            level={getStorageLevel(disk.used_percent)}
+            level={levelOf(disk.used_percent, bands.storage)}
             label={`${disk.mount_point} used`}
           />
         </div>

@@ -1,7 +1,13 @@
-import { useCallback, useMemo, useState } from 'react';
+import { useCallback, useEffect, useMemo, useState, type ReactNode } from 'react';
 import { historyApi } from '../../api/history';
 import { useHistoricalData } from '../../hooks/useHistoricalData';
-import { MAX_CONSECUTIVE_ERRORS, useSystemMonitorStore } from '../../stores/systemMonitorStore';
+import { useConnection } from '../../stores/connection';
+import { startLayoutSync } from '../../stores/layoutSync';
+import { liveController } from '../../stores/liveController';
+import { findNode, useFleet } from '../../stores/fleet';
+import { useLiveTarget } from '../../stores/liveTarget';
+import { resolveGPU, selectGPU, selectGPUInfo, selectProcesses, useLiveData } from '../../stores/liveData';
+import { usePreferences } from '../../stores/preferences';
 import type { UpdateInterval, ViewMode } from '../../types/system';
 import { CompareView } from './CompareView';
 import { ErrorBanner } from './ErrorBanner';
@@ -17,80 +23,98 @@ import { StoragePanel } from './StoragePanel';
 import { SystemResourcesPanel } from './SystemResourcesPanel';
 import { ViewModeToggle } from './ViewModeToggle';
 
-/** The System Monitor page (spec 003 §2.3); the app keeps its data live (see App.tsx). */
-export function SystemMonitor() {
-  const store = useSystemMonitorStore;
-  const gpuAvailable = store((state) => state.gpuAvailable);
-  const gpuList = store((state) => state.gpuList);
-  const selectedGPU = store((state) => state.selectedGPU);
-  const gpuMetrics = store((state) => state.gpuMetrics);
-  const allGPUs = store((state) => state.allGPUs);
-  const systemMetrics = store((state) => state.systemMetrics);
-  const gpuProcesses = store((state) => state.gpuProcesses);
-  const storageInfo = store((state) => state.storageInfo);
-  const viewMode = store((state) => state.viewMode);
-  const updateInterval = store((state) => state.updateInterval);
-  const theme = store((state) => state.theme);
-  const timeRange = store((state) => state.timeRange);
-  const isPolling = store((state) => state.isPolling);
-  const transport = store((state) => state.transport);
-  const isConnected = store((state) => state.isConnected);
-  const loading = store((state) => state.loading);
-  const isRetrying = store((state) => state.isRetrying);
-  const error = store((state) => state.error);
-  const errorType = store((state) => state.errorType);
-  const consecutiveErrors = store((state) => state.consecutiveErrors);
-  const lastSuccessfulFetch = store((state) => state.lastSuccessfulFetch);
-  const actions = useMemo(() => {
-    const state = store.getState();
-    return {
-      retryConnection: state.retryConnection,
-      setSelectedGPU: state.setSelectedGPU,
-      setViewMode: state.setViewMode,
-      setUpdateInterval: state.setUpdateInterval,
-      setTimeRange: state.setTimeRange,
-    };
-  }, [store]);
-  const [settingsOpen, setSettingsOpen] = useState(false);
+const EMPTY_IDS: number[] = [];
 
-  const chartGpuIds = useMemo(
-    () => (viewMode === 'compare' ? gpuList.map((gpu) => gpu.id) : gpuAvailable ? [selectedGPU] : []),
-    [viewMode, gpuList, selectedGPU, gpuAvailable],
-  );
+interface SystemMonitorProps {
+  /** The heading: "System Monitor" for this server; a node's name on a hub's fleet view. */
+  title?: ReactNode;
+  /** Shown under the header (a node's status and the way back to the fleet). */
+  context?: ReactNode;
+}
+
+/** The System Monitor page (spec 003 §2.3); the app keeps its data live (see App.tsx), of this server or
+ * of the fleet node the live target names. */
+export function SystemMonitor({ title = 'System Monitor', context }: SystemMonitorProps = {}) {
+  const node = useLiveTarget((state) => state.node);
+  const nodeStatus = useFleet((state) => (node === null ? null : (findNode(state.nodes, node)?.status ?? null)));
+  const frame = useLiveData((state) => state.frame);
+  const preferred = usePreferences((state) => state.selectedGPU);
+  const viewMode = usePreferences((state) => state.viewMode);
+  const updateInterval = usePreferences((state) => state.updateInterval);
+  const theme = usePreferences((state) => state.theme);
+  const timeRange = usePreferences((state) => state.timeRange);
+  const hasData = useConnection((state) => state.lastUpdate !== null);
+  const [settingsOpen, setSettingsOpen] = useState(false);
+  const [editingLayout, setEditingLayout] = useState(false);
+  const startEditing = useCallback(() => setEditingLayout(true), []);
+  const doneEditing = useCallback(() => setEditingLayout(false), []);
+
+  // A signed-in user's layout comes from, and goes to, the server while the dashboard is open.
+  useEffect(() => startLayoutSync(), []);
+
+  const selectedGPU = resolveGPU(frame, preferred);
+  const gpuAvailable = frame?.gpuAvailable ?? false;
+  const gpuList = frame?.gpuList ?? [];
+  const chartKey = viewMode === 'compare' ? gpuList.map((gpu) => gpu.id).join(',') : gpuAvailable ? String(selectedGPU) : '';
+  // The same array while the set of GPUs is the same, so the charts keep their instances.
+  const chartGpuIds = useMemo(() => (chartKey === '' ? EMPTY_IDS : chartKey.split(',').map(Number)), [chartKey]);
   const { charts, serverHistory, source } = useHistoricalData(timeRange, chartGpuIds);
 
-  const openGPU = useCallback(
-    (gpuId: number) => {
-      actions.setSelectedGPU(gpuId);
-      actions.setViewMode('single');
-      window.scrollTo({ top: 0 });
-    },
-    [actions],
-  );
-  const changeView = useCallback((mode: ViewMode) => actions.setViewMode(mode), [actions]);
+  const openGPU = useCallback((gpuId: number) => {
+    // One change, so the URL gains one history entry.
+    usePreferences.setState({ selectedGPU: gpuId, viewMode: 'single' });
+    window.scrollTo({ top: 0 });
+  }, []);
+  const changeView = useCallback((mode: ViewMode) => usePreferences.getState().setViewMode(mode), []);
+  const selectGPUId = useCallback((gpuId: number) => usePreferences.getState().setSelectedGPU(gpuId), []);
   const saveInterval = useCallback(
-    (interval: UpdateInterval) => actions.setUpdateInterval(interval),
-    [actions],
+    (interval: UpdateInterval) => usePreferences.getState().setUpdateInterval(interval),
+    [],
   );
+  const changeRange = usePreferences((state) => state.setTimeRange);
 
-  const firstLoad = loading && lastSuccessfulFetch === null;
-  const compareGPUs = allGPUs.length > 0 ? allGPUs : gpuMetrics ? [gpuMetrics] : [];
+  const gpuMetrics = selectGPU(frame, selectedGPU);
+  const compareGPUs = frame?.gpus ?? [];
+  const exportActions = useMemo(
+    () => serverHistory && <ExportButtons href={(format) => historyApi.exportUrl(timeRange, format, node)} />,
+    [serverHistory, timeRange, node],
+  );
+  const trends = useMemo(
+    () => (
+      <HistoricalTrends
+        charts={charts}
+        range={timeRange}
+        onRangeChange={changeRange}
+        theme={theme}
+        serverHistory={serverHistory}
+        source={source}
+        actions={exportActions}
+      />
+    ),
+    [charts, timeRange, changeRange, theme, serverHistory, source, exportActions],
+  );
 
   return (
     <>
       <header className="monitor-header">
         <h1>
-          System Monitor
-          <LiveIndicator
-            isPolling={isPolling}
-            isConnected={isConnected || lastSuccessfulFetch === null}
-            intervalMs={updateInterval}
-            transport={transport}
-          />
+          {title}
+          <LiveIndicator intervalMs={updateInterval} nodeStatus={nodeStatus} />
         </h1>
         <div className="header-actions">
-          {gpuAvailable && <GPUSelector gpus={gpuList} selected={selectedGPU} onSelect={actions.setSelectedGPU} />}
+          {gpuAvailable && <GPUSelector gpus={gpuList} selected={selectedGPU} onSelect={selectGPUId} />}
           <ViewModeToggle mode={viewMode} onChange={changeView} disabled={!gpuAvailable} />
+          {gpuAvailable && (
+            <button
+              type="button"
+              className="btn"
+              aria-pressed={editingLayout}
+              onClick={() => setEditingLayout((editing) => !editing)}
+              data-testid="edit-layout"
+            >
+              <span aria-hidden="true">▦</span> Edit layout
+            </button>
+          )}
           <button
             type="button"
             className="btn"
@@ -103,48 +127,48 @@ export function SystemMonitor() {
         </div>
       </header>
 
-      {error && errorType && (
-        <ErrorBanner
-          type={errorType}
-          message={error}
-          isRetrying={isRetrying}
-          stopped={!isPolling && consecutiveErrors >= MAX_CONSECUTIVE_ERRORS}
-          failures={consecutiveErrors}
-          onRetry={actions.retryConnection}
-        />
-      )}
+      {context}
+      <ErrorBanner onRetry={liveController.retry} />
 
-      {firstLoad ? (
+      {!hasData || !frame ? (
         <LoadingSkeleton />
       ) : (
         <>
-          {!gpuAvailable && lastSuccessfulFetch !== null && <NoGPUState />}
-          <HistoricalTrends
-            charts={charts}
-            range={timeRange}
-            onRangeChange={actions.setTimeRange}
-            theme={theme}
-            serverHistory={serverHistory}
-            source={source}
-            actions={serverHistory && <ExportButtons href={(format) => historyApi.exportUrl(timeRange, format)} />}
-          />
+          {!gpuAvailable && <NoGPUState />}
           {gpuAvailable && viewMode === 'compare' ? (
-            <CompareView gpus={compareGPUs} selected={selectedGPU} onOpen={openGPU} />
+            <CompareView
+              gpus={compareGPUs}
+              selected={selectedGPU}
+              onOpen={openGPU}
+              system={frame.system}
+              storage={frame.storage}
+              trends={trends}
+              editing={editingLayout}
+              onEditLayout={startEditing}
+              onDoneEditing={doneEditing}
+            />
           ) : gpuAvailable ? (
             <SingleView
               gpu={gpuMetrics}
-              info={gpuList.find((gpu) => gpu.id === selectedGPU)}
-              system={systemMetrics}
-              processes={gpuProcesses}
-              storage={storageInfo}
+              info={selectGPUInfo(frame, selectedGPU)}
+              system={frame.system}
+              processes={selectProcesses(frame, selectedGPU)}
+              storage={frame.storage}
+              trends={trends}
+              editing={editingLayout}
+              onEditLayout={startEditing}
+              onDoneEditing={doneEditing}
             />
           ) : (
-            systemMetrics && (
+            <>
+              {trends}
+              {frame.system && (
               <div className="grid grid-2 section">
-                <SystemResourcesPanel system={systemMetrics} />
-                <StoragePanel storage={storageInfo} />
+                <SystemResourcesPanel system={frame.system} />
+                <StoragePanel storage={frame.storage} />
               </div>
-            )
+              )}
+            </>
           )}
         </>
       )}

@@ -3,20 +3,22 @@ import type { SystemMetrics } from '../../types/system';
 import {
   formatBytesPerSecond,
   formatMegabits,
-  getMemoryLevel,
-  getUtilizationLevel,
   isValidMetric,
+  levelOf,
 } from '../../utils/metricHelpers';
 import { MetricValue } from './MetricValue';
 import { MetricRow, Panel } from './Panel';
 import { ProgressBar } from './ProgressBar';
+import { MetricLabel } from './MetricLabel';
+import { useLevelBands } from '../../stores/metricCatalogue';
 
 function CoreGrid({ cores }: { cores: number[] }) {
+  const bands = useLevelBands();
   return (
     <div className="cores" aria-label="Per-core utilization">
       {cores.map((value, index) => (
         <div className="core" key={index} title={`Core ${index}: ${value.toFixed(0)} %`}>
-          <span className={`level-${getUtilizationLevel(value)}`} style={{ height: `${Math.min(100, value)}%` }} />
+          <span className={`level-${levelOf(value, bands.cpu)}`} style={{ transform: `scaleY(${Math.min(100, Math.max(0, value)) / 100})` }} />
         </div>
       ))}
     </div>
@@ -25,16 +27,17 @@ function CoreGrid({ cores }: { cores: number[] }) {
 
 /** CPU, RAM, swap, network and disk I/O of the host (spec 003 §2.3). */
 export const SystemResourcesPanel = memo(function SystemResourcesPanel({ system }: { system: SystemMetrics }) {
+  const bands = useLevelBands();
   const { cpu, memory, swap, network, disk_io } = system;
   const load = cpu.load_average;
   return (
     <Panel title="System resources" testId="panel-system-resources">
       <div className="grid grid-2" style={{ gap: 16 }}>
         <div>
-          <MetricRow label="CPU" testId="cpu-usage">
+          <MetricRow label={<MetricLabel metricKey="host.cpu_pct" />} testId="cpu-usage">
             <MetricValue value={cpu.usage_percent} format="percent" />
           </MetricRow>
-          <ProgressBar percent={cpu.usage_percent} level={getUtilizationLevel(cpu.usage_percent)} label="CPU usage" />
+          <ProgressBar percent={cpu.usage_percent} level={levelOf(cpu.usage_percent, bands.cpu)} label="CPU usage" />
           <MetricRow label="Cores · frequency">
             <MetricValue value={cpu.core_count} format="number" decimals={0} unit="" />
             <span className="faint"> · </span>
@@ -48,20 +51,20 @@ export const SystemResourcesPanel = memo(function SystemResourcesPanel({ system 
           {cpu.per_core_percent && cpu.per_core_percent.length > 0 && <CoreGrid cores={cpu.per_core_percent} />}
         </div>
         <div>
-          <MetricRow label="RAM" testId="ram-usage">
+          <MetricRow label={<MetricLabel metricKey="host.memory_used_bytes" />} testId="ram-usage">
             <MetricValue value={memory.used_gb} format="memory" /> <span className="faint">/</span>{' '}
             <MetricValue value={memory.total_gb} format="memory" />
           </MetricRow>
-          <ProgressBar percent={memory.used_percent} level={getMemoryLevel(memory.used_percent)} label="RAM used" />
-          <MetricRow label="Available">
+          <ProgressBar percent={memory.used_percent} level={levelOf(memory.used_percent, bands.ram)} label="RAM used" />
+          <MetricRow label={<MetricLabel metricKey="host.memory_available_bytes" />}>
             <MetricValue value={memory.available_gb} format="memory" />
           </MetricRow>
-          <MetricRow label="Swap">
+          <MetricRow label={<MetricLabel metricKey="host.swap_used_bytes" />}>
             <MetricValue value={swap.used_gb} format="memory" /> <span className="faint">/</span>{' '}
             <MetricValue value={swap.total_gb} format="memory" />
           </MetricRow>
           {isValidMetric(swap.total_gb) && swap.total_gb > 0 && (
-            <ProgressBar percent={swap.used_percent} level={getMemoryLevel(swap.used_percent)} label="Swap used" />
+            <ProgressBar percent={swap.used_percent} level={levelOf(swap.used_percent, bands.swap)} label="Swap used" />
           )}
           <MetricRow label="Network ↑ / ↓" testId="network-rates">
             <span className="mono">

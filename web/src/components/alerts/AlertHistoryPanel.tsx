@@ -4,6 +4,7 @@ import { SEVERITIES, type AlertHistoryPage, type AlertSeverity, type AlertState,
 import { Panel } from '../SystemMonitor/Panel';
 import { ActionError, describeActionError } from './ActionError';
 import { SeverityBadge, formatTime, formatValue } from './format';
+import { TableScroll } from '../layout/TableScroll';
 
 const PAGE_SIZE = 25;
 const STATES: readonly AlertState[] = ['pending', 'firing', 'resolved', 'inactive'];
@@ -31,7 +32,7 @@ export function AlertHistoryPanel({ refreshKey }: { refreshKey: number }) {
   const last = Math.min(total, query.offset + PAGE_SIZE);
 
   return (
-    <Panel title="History" testId="alert-history">
+    <Panel level={2} title="History" testId="alert-history">
       <div className="filters">
         <label>
           Rule{' '}
@@ -74,7 +75,7 @@ export function AlertHistoryPanel({ refreshKey }: { refreshKey: number }) {
         </label>
       </div>
       <ActionError error={error} />
-      <div className="table-wrap">
+      <TableScroll label="Alert history">
         <table>
           <thead>
             <tr>
@@ -110,7 +111,7 @@ export function AlertHistoryPanel({ refreshKey }: { refreshKey: number }) {
             ))}
           </tbody>
         </table>
-      </div>
+      </TableScroll>
       <div className="pager">
         <span className="muted" data-testid="history-range">
           {first}–{last} of {total}

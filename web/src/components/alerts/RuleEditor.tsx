@@ -77,7 +77,7 @@ export function RuleEditor({ rule, metrics, channelNames, onSave, onCancel, erro
 
   return (
     <form className="rule-editor" onSubmit={(event) => void submit(event)} noValidate data-testid="rule-editor">
-      <h4>{rule ? `Edit rule ${rule.id}` : 'New rule'}</h4>
+      <h3>{rule ? `Edit rule ${rule.id}` : 'New rule'}</h3>
       <div className="form-grid">
         <Field id="name" label="Name" errors={errors}>
           <input {...text('name')} maxLength={120} autoFocus />

@@ -1,11 +1,14 @@
 import { useCallback, useEffect, useState } from 'react';
 import { alertsApi } from '../../api/alerts';
-import type { AlertMetric, AlertRule, RuleInput } from '../../types/alerts';
+import { useMetricCatalogue } from '../../stores/metricCatalogue';
+import { SEVERITIES, type AlertMetric, type AlertRule, type RuleInput } from '../../types/alerts';
 import { formatDuration } from '../../utils/ruleForm';
 import { Panel } from '../SystemMonitor/Panel';
 import { ActionError, describeActionError } from './ActionError';
 import { RuleEditor } from './RuleEditor';
 import { SeverityBadge } from './format';
+import { SortableHeader, sortRows, useSort, type SortColumn } from '../layout/SortableTable';
+import { TableScroll } from '../layout/TableScroll';
 
 type Editing = { rule: AlertRule | null } | null;
 
@@ -14,7 +17,26 @@ function describeScope(rule: AlertRule): string {
   return rule.gpu_id === null ? 'Every GPU' : `GPU ${rule.gpu_id}`;
 }
 
+type RuleKey = 'name' | 'metric' | 'for_s' | 'severity' | 'scope' | 'enabled';
+
+const RULE_COLUMNS: SortColumn<RuleKey>[] = [
+  { key: 'name', label: 'Rule', numeric: false },
+  { key: 'metric', label: 'Condition', numeric: false },
+  { key: 'for_s', label: 'For', numeric: true },
+  { key: 'severity', label: 'Severity', numeric: true },
+  { key: 'scope', label: 'Scope', numeric: false },
+  { key: 'enabled', label: 'Enabled', numeric: true },
+];
+
+function ruleValue(rule: AlertRule, key: RuleKey): unknown {
+  if (key === 'severity') return SEVERITIES.indexOf(rule.severity);
+  if (key === 'enabled') return rule.enabled ? 1 : 0;
+  if (key === 'scope') return describeScope(rule);
+  return rule[key];
+}
+
 export function RulesPanel({ canEdit }: { canEdit: boolean }) {
+  const { sort, sortBy } = useSort<RuleKey>({ key: 'name', direction: 'ascending' });
   const [rules, setRules] = useState<AlertRule[]>([]);
   const [metrics, setMetrics] = useState<AlertMetric[]>([]);
   const [channelNames, setChannelNames] = useState<string[]>([]);
@@ -41,11 +63,17 @@ export function RulesPanel({ canEdit }: { canEdit: boolean }) {
     void load();
   }, [load]);
 
+  // A built-in rule's levels are the dashboard's colours: after any rule change read them again.
+  const changed = async () => {
+    await load();
+    void useMetricCatalogue.getState().reload();
+  };
+
   const act = async (action: () => Promise<unknown>) => {
     setError(null);
     try {
       await action();
-      await load();
+      await changed();
     } catch (failure) {
       setError(describeActionError(failure));
     }
@@ -57,7 +85,7 @@ export function RulesPanel({ canEdit }: { canEdit: boolean }) {
       if (editing?.rule) await alertsApi.replaceRule(editing.rule.id, rule);
       else await alertsApi.createRule(rule);
       setEditing(null);
-      await load();
+      await changed();
     } catch (failure) {
       setEditorError(describeActionError(failure));
     }
@@ -70,6 +98,7 @@ export function RulesPanel({ canEdit }: { canEdit: boolean }) {
 
   return (
     <Panel
+      level={2}
       title={`Rules (${rules.length})`}
       testId="alert-rules"
       actions={
@@ -93,16 +122,13 @@ export function RulesPanel({ canEdit }: { canEdit: boolean }) {
           error={editorError}
         />
       )}
-      <div className="table-wrap">
+      <TableScroll label="Alert rules">
         <table>
           <thead>
             <tr>
-              <th scope="col">Rule</th>
-              <th scope="col">Condition</th>
-              <th scope="col">For</th>
-              <th scope="col">Severity</th>
-              <th scope="col">Scope</th>
-              <th scope="col">Enabled</th>
+              {RULE_COLUMNS.map((column) => (
+                <SortableHeader key={column.key} column={column} sort={sort} onSort={sortBy} />
+              ))}
               {canEdit && (
                 <th scope="col">
                   <span className="sr-only">Actions</span>
@@ -111,7 +137,7 @@ export function RulesPanel({ canEdit }: { canEdit: boolean }) {
             </tr>
           </thead>
           <tbody>
-            {rules.map((rule) => (
+            {sortRows(rules, ruleValue, sort).map((rule) => (
               <tr key={rule.id} data-testid="rule-row" data-rule-id={rule.id}>
                 <td>
                   <div>{rule.name}</div>
@@ -159,7 +185,7 @@ export function RulesPanel({ canEdit }: { canEdit: boolean }) {
             ))}
           </tbody>
         </table>
-      </div>
+      </TableScroll>
     </Panel>
   );
 }

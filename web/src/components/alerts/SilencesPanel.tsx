@@ -5,6 +5,7 @@ import { parseDuration } from '../../utils/ruleForm';
 import { Panel } from '../SystemMonitor/Panel';
 import { ActionError, describeActionError } from './ActionError';
 import { formatTime } from './format';
+import { TableScroll } from '../layout/TableScroll';
 
 const LABELS: readonly MatcherLabel[] = ['rule_id', 'rule', 'metric', 'severity', 'gpu', 'instance'];
 
@@ -90,12 +91,12 @@ export function SilencesPanel({ canEdit }: { canEdit: boolean }) {
   };
 
   return (
-    <Panel title={`Silences (${silences.length})`} testId="alert-silences">
+    <Panel level={2} title={`Silences (${silences.length})`} testId="alert-silences">
       <p className="muted">A silence mutes notifications of matching alerts; their transitions are still recorded.</p>
       {canEdit && <SilenceForm onCreated={load} />}
       <ActionError error={error} />
       {silences.length > 0 && (
-        <div className="table-wrap">
+        <TableScroll label="Silences">
           <table>
             <thead>
               <tr>
@@ -130,7 +131,7 @@ export function SilencesPanel({ canEdit }: { canEdit: boolean }) {
               ))}
             </tbody>
           </table>
-        </div>
+        </TableScroll>
       )}
     </Panel>
   );
