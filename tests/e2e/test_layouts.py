@@ -100,6 +100,10 @@ def drag(page: Page, source_test_id: str, target_test_id: str) -> None:
     page.mouse.move(start["x"] + 20, start["y"] + start["height"] / 2, steps=4)
     page.mouse.move(end["x"] + 10, end["y"] + end["height"] / 2, steps=20)
     page.mouse.up()
+    # dnd-kit swallows clicks for 50 ms after a drop (a timer its pointer-up handler starts) so the drop
+    # is not also a click; a hand is never that quick. A longer timer started after that handler ran
+    # fires after dnd-kit's, so the next click counts however slow the machine is.
+    page.evaluate("() => new Promise((resolve) => setTimeout(resolve, 100))")
 
 
 def open_dashboard(page: Page, url: str, view: str = "single") -> None:

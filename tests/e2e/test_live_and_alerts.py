@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 import subprocess
+import time
 from collections.abc import Iterator
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -86,16 +87,24 @@ def test_dashboard_receives_live_data_over_the_stream(page: Page, sentinel_url: 
     page.goto(sentinel_url)
     expect_stream(page)
     assert page.get_by_test_id("live-indicator").inner_text().startswith("Live · stream")
+
     # Values change while only the stream (plus its slow side poll) feeds the page, in incremental
-    # mode: one full frame, then deltas only, each applied to the last (no resync needed).
+    # mode: one full frame, then deltas only, each applied to the last (no resync needed). The value is
+    # read once a delta has arrived, so the change seen next is a delta's, not the first full frame's.
+    def kinds() -> list[str]:
+        return [frame.removeprefix('{"type":"').split('"')[0] for frame in frames]
+
+    deadline = time.monotonic() + 30
+    while "delta" not in kinds():
+        assert time.monotonic() < deadline, f"no delta frame arrived, only {kinds()}"
+        page.wait_for_timeout(100)  # lets Playwright deliver the socket's frame events
     power = page.get_by_test_id("gpu-power")
     first = power.inner_text()
     page.wait_for_function(
         "(first) => document.querySelector('[data-testid=gpu-power]').innerText !== first", arg=first
     )
     assert len(urls) == 1 and "mode=delta" in urls[0]
-    kinds = [frame.removeprefix('{"type":"').split('"')[0] for frame in frames]
-    assert kinds[0] == "snapshot" and kinds.count("snapshot") == 1 and "delta" in kinds
+    assert kinds()[0] == "snapshot" and kinds().count("snapshot") == 1
     assert NUMBER.search(page.get_by_test_id("gpu-utilization").inner_text())
 
 
