@@ -153,7 +153,7 @@ def test_the_evaluators_writes_keep_an_ack_it_has_not_read_but_not_on_a_later_fi
         fleet = FleetAlertRepository.sharing(AlertRepository(database))
         firing = Instance(NODE_OFFLINE_ID, 7, "firing", 100.0, 105.0, 5.0, fired_at=105.0, notified=True)
         fleet.save_instance(firing)
-        fleet.acknowledge(firing, "ana", 106.0)
+        fleet.acknowledge_stored(firing, "ana", 106.0)
         fleet.save_instance(replace(firing, last_true=110.0, value=10.0, last_notified_at=110.0))
         (stored,) = fleet.instances()
         assert (stored.acked_by, stored.acked_at, stored.value) == ("ana", 106.0, 10.0)
@@ -161,7 +161,7 @@ def test_the_evaluators_writes_keep_an_ack_it_has_not_read_but_not_on_a_later_fi
         fleet.save_instance(replace(firing, active_since=200.0))  # fired again since: not acknowledged
         (later,) = fleet.instances()
         assert (later.active_since, later.acked_at) == (200.0, None)
-        fleet.acknowledge(firing, "ana", 201.0)  # an ack of the earlier firing does not touch it
+        fleet.acknowledge_stored(firing, "ana", 201.0)  # an ack of the earlier firing does not touch it
         assert fleet.instances()[0].acked_at is None
     finally:
         database.close()

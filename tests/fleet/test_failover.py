@@ -39,13 +39,17 @@ def leader(hubs: list[ServeProcess]) -> ServeProcess | None:
 
 
 def offline_notices(receiver: WebhookReceiver, node: str) -> list[tuple[str, str]]:
+    """The node's "Node offline" notifications as a receiver keeps them, deduplicated on their
+    idempotency key as the README asks: a hub killed between sending one and recording it as sent
+    sends it again (at least once), while a second evaluation would be a transition of its own."""
     with receiver.event:
         received: list[Received] = list(receiver.received)
-    return [
-        (r.body["status"], r.body["transition_id"])
+    notices = (
+        (r.body["status"], r.body["idempotency_key"])
         for r in received
         if r.body["rule"]["id"] == NODE_OFFLINE_ID and r.body["node"]["name"] == node
-    ]
+    )
+    return list(dict.fromkeys(notices))
 
 
 @pytest.fixture

@@ -1,6 +1,6 @@
 """Every node's own alerts in the hub's one fleet alert list, on the real PostgreSQL: two nodes with
 simulated GPUs fire a shared rule on each of their GPUs, and the hub lists each firing with its node;
-acknowledging one on the hub is refused with the way to do it; a fleet alert joins the same list."""
+acknowledging one on the hub stops it repeating on its node; a fleet alert joins the same list."""
 
 from __future__ import annotations
 
@@ -11,6 +11,7 @@ from typing import Any
 import pytest
 from fastapi.testclient import TestClient
 
+from gpu_sentinel.alerts.repository import HistoryFilter
 from gpu_sentinel.service import Service
 from tests.api.conftest import ADMIN, FAST_HASHER, VIEWER, bearer, make_client
 from tests.fleet.conftest import NodeFactory, fleet_settings, wait_until
@@ -24,6 +25,7 @@ HOT_RULE = {
     "threshold": -100,
     "for": "0s",
     "severity": "warning",
+    "repeat_interval": "1s",
 }
 
 
@@ -50,6 +52,12 @@ def listed(client: TestClient, headers: dict[str, str]) -> dict[str, Any]:
     response = client.get("/api/v1/fleet/alerts", headers=headers)
     assert response.status_code == 200, response.text
     return dict(response.json())
+
+
+def repeats(node: Service, gpu: int) -> int:
+    """How often the node has repeated its ``hot`` alert on this GPU: one notification each."""
+    _, rows = node.alerts.history(HistoryFilter(rule_id="hot", gpu_id=gpu, limit=1000))
+    return sum(1 for row in rows if row["kind"] == "repeat")
 
 
 def test_the_hub_lists_every_nodes_own_firing_alerts_with_their_node(
@@ -79,9 +87,23 @@ def test_the_hub_lists_every_nodes_own_firing_alerts_with_their_node(
         )
     assert listed(client, viewer)["hub_node_id"] == hub_service.node.id
 
-    refused = client.post("/api/v1/fleet/alerts/hot:beta/gpu1/ack", headers=admin)
-    assert refused.status_code == 409, refused.text
-    assert refused.json()["error"] == "acknowledge_on_node"
+    # Acknowledged on the hub, a node's own alert is acknowledged there at once and on its node soon
+    # after: it stops repeating there while its unacknowledged neighbour goes on.
+    assert client.post("/api/v1/fleet/alerts/hot:beta/gpu1/ack", headers=viewer).status_code == 403
+    acked = client.post("/api/v1/fleet/alerts/hot:beta/gpu1/ack", headers=admin)
+    assert acked.status_code == 200, acked.text
+    assert (acked.json()["id"], acked.json()["acknowledged_by"]) == ("hot:beta/gpu1", ADMIN[0])
+    on_hub = {a["id"]: a for a in listed(client, viewer)["alerts"]}
+    assert (on_hub["hot:beta/gpu1"]["acknowledged"], on_hub["hot:beta/gpu0"]["acknowledged"]) == (True, False)
+    on_beta = wait_until(
+        lambda: next((a for a in beta.alerts.active() if a["id"] == "hot:gpu1" and a["acknowledged"]), None),
+        "beta taking up the hub's acknowledgement",
+    )
+    assert on_beta["acknowledged_by"] == ADMIN[0]
+    stopped_at, neighbour = repeats(beta, 1), repeats(beta, 0)
+    wait_until(lambda: repeats(beta, 0) >= neighbour + 2, "beta repeating its unacknowledged alert")
+    assert repeats(beta, 1) == stopped_at
+    assert client.post("/api/v1/fleet/alerts/hot:beta/gpu7/ack", headers=admin).status_code == 404
 
     # A fleet rule's alert joins the same list, marked as the fleet's.
     alpha.stop()

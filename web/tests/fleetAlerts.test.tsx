@@ -51,10 +51,10 @@ function fleetAlert(acknowledgedBy: string | null): FleetAlert {
 const HUB_ID = 'b'.repeat(32);
 
 /** A node's own alert as a hub lists it: the node's view of it, named by its node. */
-function nodeAlert(node: string, nodeId: string, gpu: number | null): FleetAlert {
+function nodeAlert(node: string, nodeId: string, gpu: number | null, acknowledgedBy: string | null = null): FleetAlert {
   const local = gpu === null ? 'host' : `gpu${gpu}`;
   return {
-    ...fleetAlert(null),
+    ...fleetAlert(acknowledgedBy),
     id: `${LOCAL.rule_id}:${node}/${local}`,
     source: 'node',
     rule_id: LOCAL.rule_id,
@@ -71,13 +71,20 @@ function nodeAlert(node: string, nodeId: string, gpu: number | null): FleetAlert
 
 const requests: { method: string; url: string }[] = [];
 let fleetAcked: string | null = null;
+let betaAcked: string | null = null;
+const BETA_ID = 'c'.repeat(32);
 
 function answer(url: string, method: string): unknown {
   if (url.endsWith('/api/v1/fleet/nodes')) return { timestamp: 0, hub: { node: 'hub', evaluates_fleet_alerts: false }, nodes: [] };
   if (url.endsWith('/api/v1/fleet/alerts')) {
     // The hub's own alert (GPU 1, as in its local list) is in the fleet list too: shown once.
-    const alerts = [fleetAlert(fleetAcked), nodeAlert('beta', 'c'.repeat(32), 2), nodeAlert('hub', HUB_ID, 1)];
+    const alerts = [fleetAlert(fleetAcked), nodeAlert('beta', BETA_ID, 2, betaAcked), nodeAlert('hub', HUB_ID, 1)];
     return { alerts, count: alerts.length, hub_node_id: HUB_ID };
+  }
+  if (method === 'POST' && url.includes('/api/v1/fleet/alerts/beta')) throw new Error('ids are escaped');
+  if (method === 'POST' && url.includes(encodeURIComponent('gpu-temperature-critical:beta/gpu2'))) {
+    betaAcked = 'root-admin';
+    return nodeAlert('beta', BETA_ID, 2, betaAcked);
   }
   if (method === 'POST' && url.includes('/api/v1/fleet/alerts/')) {
     fleetAcked = 'root-admin';
@@ -90,6 +97,7 @@ function answer(url: string, method: string): unknown {
 beforeEach(() => {
   requests.length = 0;
   fleetAcked = null;
+  betaAcked = null;
   vi.stubGlobal(
     'fetch',
     vi.fn(async (url: string, init: RequestInit = {}) => {
@@ -125,15 +133,19 @@ describe('fleet alerts in the active alert list of a hub', () => {
     expect(within(row(LOCAL.id)).getByRole('button', { name: 'Acknowledge' })).toBeTruthy();
   });
 
-  it("lists every other node's own alerts with their node, acknowledged on that node rather than here", async () => {
+  it("lists every other node's own alerts with their node, and acknowledges one from the hub", async () => {
     await useAlertsStore.getState().refreshActive();
     render(<ActiveAlertsPanel canEdit />);
     const ids = screen.getAllByTestId('active-alert').map((r) => r.dataset.alertId);
     expect(ids.sort()).toEqual([LOCAL.id, 'fleet-gpu-unresponsive:gpu07/gpu3', 'gpu-temperature-critical:beta/gpu2'].sort());
     const beta = row('gpu-temperature-critical:beta/gpu2');
     expect(within(beta).getByText('beta GPU 2')).toBeTruthy();
-    expect(within(beta).getByText("On beta's dashboard")).toBeTruthy();
-    expect(within(beta).queryByRole('button', { name: 'Acknowledge' })).toBeNull();
+
+    fireEvent.click(within(beta).getByRole('button', { name: 'Acknowledge' }));
+    await waitFor(() => expect(within(row('gpu-temperature-critical:beta/gpu2')).getByText('Acknowledged by root-admin')).toBeTruthy());
+    const acks = requests.filter((r) => r.method === 'POST').map((r) => r.url);
+    expect(acks).toEqual([`/api/v1/fleet/alerts/${encodeURIComponent('gpu-temperature-critical:beta/gpu2')}/ack`]);
+    expect(within(row('fleet-gpu-unresponsive:gpu07/gpu3')).getByRole('button', { name: 'Acknowledge' })).toBeTruthy();
   });
 
   it('lists only the local alerts on a server that is not a hub', async () => {

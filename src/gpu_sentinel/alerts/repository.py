@@ -129,6 +129,24 @@ _UPSERT_INSTANCE = (
     "INSERT INTO alert_instances (node_id, rule_id, instance_key, body) VALUES (?, ?, ?, ?) "
     "ON CONFLICT (node_id, rule_id, instance_key) DO UPDATE SET body = excluded.body"
 )
+# On a shared database a hub may acknowledge an alert whose owner has not read that yet: the owner's
+# next write of the same firing keeps the acknowledgement.
+_UPSERT_INSTANCE_KEEPING_ACK = (
+    "INSERT INTO alert_instances (node_id, rule_id, instance_key, body) VALUES (?, ?, ?, ?) "
+    "ON CONFLICT (node_id, rule_id, instance_key) DO UPDATE SET body = CASE "
+    "WHEN alert_instances.body::jsonb ->> 'acked_at' IS NULL "
+    "OR excluded.body::jsonb ->> 'acked_at' IS NOT NULL "
+    "OR alert_instances.body::jsonb -> 'active_since' <> excluded.body::jsonb -> 'active_since' "
+    "THEN excluded.body ELSE (excluded.body::jsonb || jsonb_build_object("
+    "'acked_by', alert_instances.body::jsonb -> 'acked_by', "
+    "'acked_at', alert_instances.body::jsonb -> 'acked_at'))::text END"
+)
+_ACKNOWLEDGE_INSTANCE = (
+    "UPDATE alert_instances SET body = (body::jsonb || jsonb_build_object("
+    "'acked_by', ?::text, 'acked_at', ?::float8))::text "
+    "WHERE node_id = ? AND rule_id = ? AND instance_key = ? "
+    "AND (body::jsonb ->> 'active_since')::float8 = ?"
+)
 
 
 @dataclass(slots=True)
@@ -296,8 +314,14 @@ class AlertRepository:
         """The lock writes through this database take, for a repository of another kind to share."""
         return self._lock
 
+    @property
+    def shared(self) -> bool:
+        """Whether other processes (hubs) may write this node's alert state: a PostgreSQL database."""
+        return self.database.backend == "postgresql"
+
     def _instance_statement(self, instance: Instance) -> Statement:
-        return (_UPSERT_INSTANCE, (self.node_id, instance.rule_id, instance.key, _json(asdict(instance))))
+        upsert = _UPSERT_INSTANCE_KEEPING_ACK if self.shared else _UPSERT_INSTANCE
+        return (upsert, (self.node_id, instance.rule_id, instance.key, _json(asdict(instance))))
 
     # -- alert state -------------------------------------------------------------------------------
 
@@ -307,6 +331,27 @@ class AlertRepository:
 
     def save_instance(self, instance: Instance) -> None:
         self.execute([self._instance_statement(instance)])
+
+    def acknowledge_stored(self, instance: Instance, by: str, now: float) -> None:
+        """Acknowledge this firing of a stored alert (not a later one under the same key) in the
+        database, for the process that owns it to read back (a shared database only)."""
+        params = (by, now, self.node_id, instance.rule_id, instance.key, instance.active_since)
+        self.execute([(_ACKNOWLEDGE_INSTANCE, params)])
+
+    def read_acknowledgements(self, instances: Iterable[Instance]) -> list[Instance]:
+        """Copy onto these in-memory alerts the acknowledgements stored for the same firing since they
+        were read; returns the alerts that gained one."""
+        waiting = [instance for instance in instances if instance.acked_at is None]
+        if not waiting:
+            return []
+        stored = {(i.rule_id, i.key, i.active_since): i for i in self.instances()}
+        gained = []
+        for instance in waiting:
+            found = stored.get((instance.rule_id, instance.key, instance.active_since))
+            if found is not None and found.acked_at is not None:
+                instance.acked_by, instance.acked_at = found.acked_by, found.acked_at
+                gained.append(instance)
+        return gained
 
     def last_notified(self) -> list[tuple[str, int, float]]:
         """When each alert last notified on firing, so a restart keeps honouring the cooldown."""

@@ -258,6 +258,12 @@ class AlertState:
             _write(lambda: self.repository.save_instance(instance))
         return instance
 
+    def read_acknowledgements(self) -> None:
+        """Take up acknowledgements a hub wrote into this node's firing alerts in the shared database,
+        so they stop repeating here too."""
+        firing = [instance for _, instance in self.engine.active() if instance.state == "firing"]
+        self.repository.read_acknowledgements(firing)
+
     def _publish(self) -> None:
         self.view = ConfigView.of(self._rules, self._channels, self._silences)
 

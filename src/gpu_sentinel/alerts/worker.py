@@ -2,8 +2,9 @@
 one queue and run in that order, so evaluation never sees a half-made change (datasette's write thread).
 
 A snapshot is evaluated; its transitions are recorded with their outbox rows, handed to the dispatcher
-and published to browsers. A timer, independent of snapshots, runs the sampler-stalled watchdog. A
-command is a function of the ``AlertState``; the caller waits for its result or its exception.
+and published to browsers. A timer, independent of snapshots, runs the sampler-stalled watchdog and, on
+a shared database, reads back acknowledgements hubs wrote. A command is a function of the
+``AlertState``; the caller waits for its result or its exception.
 """
 
 from __future__ import annotations
@@ -30,6 +31,8 @@ T = TypeVar("T")
 QUEUE_SIZE = 256
 COMMAND_TIMEOUT_S = 10.0
 RETENTION_EVERY_S = 3600.0
+ACKNOWLEDGEMENT_READ_S = 5.0
+"""How often a node on a shared database reads back acknowledgements of its firing alerts (by a hub)."""
 EventPublisher = Callable[[dict[str, Any]], None]
 Entry = tuple[Transition, list[str], Instance | None]
 
@@ -126,6 +129,7 @@ class AlertWorker:
 
     def _run(self) -> None:
         next_watchdog = time.monotonic() + self._watchdog_interval_s
+        next_acknowledgements = time.monotonic() + ACKNOWLEDGEMENT_READ_S
         while True:
             try:
                 item = self._queue.get(timeout=max(0.0, next_watchdog - time.monotonic()))
@@ -138,6 +142,9 @@ class AlertWorker:
                 if time.monotonic() >= next_watchdog:
                     transitions += self._state.engine.watchdog(self._clock())
                     next_watchdog = time.monotonic() + self._watchdog_interval_s
+                if time.monotonic() >= next_acknowledgements:
+                    self._read_acknowledgements()
+                    next_acknowledgements = time.monotonic() + ACKNOWLEDGEMENT_READ_S
                 self._handle(transitions)
                 self._maybe_prune()
             except Exception:
@@ -187,6 +194,14 @@ class AlertWorker:
             return
         self._unsaved.clear()
         self._dispatcher.submit(items)
+
+    def _read_acknowledgements(self) -> None:
+        if not self._state.repository.shared:
+            return  # only this process writes a SQLite database's alerts
+        try:
+            self._state.read_acknowledgements()
+        except DatabaseUnavailableError as error:
+            log.debug("acknowledgements not read back: %s", error)
 
     def _maybe_prune(self) -> None:
         now = self._clock()

@@ -14,8 +14,8 @@ Any hub acknowledges a fleet alert in the shared instances table, not in the eva
 reads the acknowledgements back, so an acknowledged alert stops repeating on whichever hub leads.
 
 The list of active alerts also shows every node's own firing alerts, read from the same table in the
-same query. Those are acknowledged on their node: a node's alert worker keeps its acknowledgements in
-its own memory and overwrites its row, so an acknowledgement written by a hub would not hold.
+same query. A hub acknowledges those in their node's rows the same way; the node's alert worker, which
+owns their state, reads acknowledgements back while it has unacknowledged alerts firing.
 """
 
 from __future__ import annotations
@@ -24,7 +24,7 @@ import logging
 import threading
 import time
 import uuid
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -39,10 +39,9 @@ from gpu_sentinel.alerts.repository import AlertRepository
 from gpu_sentinel.alerts.rules import RuleSpec
 from gpu_sentinel.alerts.silences import CompiledSilence
 from gpu_sentinel.alerts.views import alert_view
-from gpu_sentinel.errors import SentinelError
 from gpu_sentinel.fleet.live import NodeLive, StatusBounds
 from gpu_sentinel.fleet.publisher import connect
-from gpu_sentinel.store.database import DatabaseUnavailableError, Statement
+from gpu_sentinel.store.database import DatabaseUnavailableError
 
 log = logging.getLogger(__name__)
 TICK_S = 0.5
@@ -130,40 +129,13 @@ def instance_key(node_id: str, gpu_index: int | None) -> int:
     return (int(node_id[:5], 16) << GPU_BITS) | (gpu_index & ((1 << GPU_BITS) - 1))
 
 
-_UPSERT_KEEPING_ACK = (
-    "INSERT INTO alert_instances (node_id, rule_id, instance_key, body) VALUES (?, ?, ?, ?) "
-    "ON CONFLICT (node_id, rule_id, instance_key) DO UPDATE SET body = CASE "
-    "WHEN alert_instances.body::jsonb ->> 'acked_at' IS NULL "
-    "OR excluded.body::jsonb ->> 'acked_at' IS NOT NULL "
-    "OR alert_instances.body::jsonb -> 'active_since' <> excluded.body::jsonb -> 'active_since' "
-    "THEN excluded.body ELSE (excluded.body::jsonb || jsonb_build_object("
-    "'acked_by', alert_instances.body::jsonb -> 'acked_by', "
-    "'acked_at', alert_instances.body::jsonb -> 'acked_at'))::text END"
-)
-_ACKNOWLEDGE = (
-    "UPDATE alert_instances SET body = (body::jsonb || jsonb_build_object("
-    "'acked_by', ?::text, 'acked_at', ?::float8))::text "
-    "WHERE node_id = ? AND rule_id = ? AND instance_key = ? "
-    "AND (body::jsonb ->> 'active_since')::float8 = ?"
-)
-
-
 class FleetAlertRepository(AlertRepository):
-    """The fleet's alert state (PostgreSQL). A hub's API acknowledges an alert in the table while the
-    evaluating hub writes it, so the evaluator's writes keep an acknowledgement it has not read yet."""
+    """The fleet's alert state (PostgreSQL), and every node's alerts as the hubs list them."""
 
     @classmethod
     def sharing(cls, repository: AlertRepository) -> FleetAlertRepository:
         """The fleet's, on ``repository``'s database and writer lock."""
         return cls(repository.database, FLEET_ALERTS_NODE, lock=repository.writer_lock())
-
-    def _instance_statement(self, instance: Instance) -> Statement:
-        return (_UPSERT_KEEPING_ACK, super()._instance_statement(instance)[1])
-
-    def acknowledge(self, instance: Instance, by: str, now: float) -> None:
-        """Acknowledge this firing of the alert (not a later one under the same key)."""
-        params = (by, now, self.node_id, instance.rule_id, instance.key, instance.active_since)
-        self.execute([(_ACKNOWLEDGE, params)])
 
     def every_instance(self) -> list[tuple[str, Instance]]:
         """The fleet's active alerts and every node's own, in one query: (node id, alert)."""
@@ -505,16 +477,10 @@ class FleetAlerts:
 
     def _read_acknowledgements(self, due: list[Instance]) -> None:
         """Before alerts repeat, whether some hub's API acknowledged them since this hub read them."""
-        if not due:
-            return
         try:
-            stored = {(i.rule_id, i.key, i.active_since): i for i in self.repository.instances()}
+            self.repository.read_acknowledgements(due)
         except DatabaseUnavailableError:
             return
-        for instance in due:
-            found = stored.get((instance.rule_id, instance.key, instance.active_since))
-            if found is not None and found.acked_at is not None:
-                instance.acked_by, instance.acked_at = found.acked_by, found.acked_at
 
     # -- the API's: any hub, on a request's thread; only the database and immutable state are read ---
 
@@ -532,33 +498,56 @@ class FleetAlerts:
             fleet_alert_view(self.specs[i.rule_id], i, names, silences, now)
             for i, names in self._named(fleet, nodes)
         ]
-        for node_id, instance in stored:
-            node, rule = nodes.get(node_id), view.rules.get(instance.rule_id)
-            if node is None or rule is None or instance.state != "firing" or node_id == FLEET_ALERTS_NODE:
-                continue
-            listed.append(node_alert_view(rule, instance, (node.name, node_id), silences, now))
+        listed += [alert for _, _, alert in self._node_alerts(stored, nodes, silences, now)]
         return listed
 
     def acknowledge(self, alert_id: str, by: str | None) -> dict[str, Any]:
-        """Acknowledge an active fleet alert (``<rule_id>:<node>`` or ``<rule_id>:<node>/gpu<N>``) in the
-        database, where the evaluating hub reads it before the alert would repeat."""
-        found = self._find(alert_id)
-        now = self._clock()
-        try:
-            self.repository.acknowledge(found[0], by or "anonymous", now)
-        except DatabaseUnavailableError as error:
-            raise AlertsUnavailableError(f"Alerts database unavailable: {error}") from error
-        instance, names = self._find(alert_id)
+        """Acknowledge an active alert in the database: a fleet alert (``<rule_id>:<node>`` or
+        ``<rule_id>:<node>/gpu<N>``), which the evaluating hub reads before it would repeat, or a node's
+        own (``<rule_id>:<node>/gpu<N>`` or ``.../host``), which that node reads within
+        ``ACKNOWLEDGEMENT_READ_S``. It stops repeating until it resolves."""
+        now, by = self._clock(), by or "anonymous"
         silences = self._manager.worker.view.compiled_silences()
-        return fleet_alert_view(self.specs[instance.rule_id], instance, names, silences, now)
-
-    def _find(self, alert_id: str) -> tuple[Instance, tuple[str, str, int | None]]:
         for instance, names in self._named(self._fleet_instances(), self._nodes()):
             if alert_id == f"{instance.rule_id}:{instance_label(names[0], names[2])}":
-                return instance, names
-        if any(alert["id"] == alert_id for alert in self.active()):
-            raise NodeAlertAckError(alert_id)
+                self._acknowledge(self.repository, instance, by, now)
+                return fleet_alert_view(self.specs[instance.rule_id], instance, names, silences, now)
+        try:
+            stored = self.repository.every_instance()
+        except DatabaseUnavailableError as error:
+            raise AlertsUnavailableError(f"Alerts database unavailable: {error}") from error
+        nodes = self._nodes()
+        for node_id, instance, alert in self._node_alerts(stored, nodes, silences, now):
+            if alert["id"] == alert_id:
+                self._acknowledge(self.repository.for_node(node_id), instance, by, now)
+                rule = self._manager.worker.view.rules[instance.rule_id]
+                return node_alert_view(rule, instance, (nodes[node_id].name, node_id), silences, now)
         raise AlertObjectNotFoundError("alert", alert_id)
+
+    @staticmethod
+    def _acknowledge(repository: AlertRepository, instance: Instance, by: str, now: float) -> None:
+        if instance.acked_at is not None:
+            return  # acknowledged before: the first acknowledgement stands
+        try:
+            repository.acknowledge_stored(instance, by, now)
+        except DatabaseUnavailableError as error:
+            raise AlertsUnavailableError(f"Alerts database unavailable: {error}") from error
+        instance.acked_by, instance.acked_at = by, now
+
+    def _node_alerts(
+        self,
+        stored: list[tuple[str, Instance]],
+        nodes: Mapping[str, NodeLive],
+        silences: Sequence[CompiledSilence],
+        now: float,
+    ) -> Iterator[tuple[str, Instance, dict[str, Any]]]:
+        """Every known node's own firing alerts: (node id, alert, the alert as the API lists it)."""
+        rules = self._manager.worker.view.rules
+        for node_id, instance in stored:
+            node, rule = nodes.get(node_id), rules.get(instance.rule_id)
+            if node is None or rule is None or instance.state != "firing" or node_id == FLEET_ALERTS_NODE:
+                continue
+            yield node_id, instance, node_alert_view(rule, instance, (node.name, node_id), silences, now)
 
     def _fleet_instances(self) -> list[Instance]:
         try:
@@ -578,18 +567,6 @@ class FleetAlerts:
             if names is not None:
                 named.append((instance, names))
         return named
-
-
-class NodeAlertAckError(SentinelError):
-    """A node's own alert acknowledged on a hub: its node's alert worker owns its state."""
-
-    status_code = 409
-    code = "acknowledge_on_node"
-
-    def __init__(self, alert_id: str) -> None:
-        super().__init__(
-            f"{alert_id!r} is a node's own alert: acknowledge it on that node's dashboard or API"
-        )
 
 
 def fleet_alert_view(

@@ -342,8 +342,9 @@ export interface paths {
         put?: never;
         /**
          * Acknowledge Fleet Alert
-         * @description Acknowledge an active fleet alert on any hub: it stops repeating, also after a hub failover. A
-         *     node's own alert is acknowledged on its node (409 here).
+         * @description Acknowledge an active alert on any hub, a fleet alert or a node's own: it stops repeating until
+         *     it resolves, also after a hub failover; its node takes up an acknowledgement of its own alert within
+         *     seconds.
          */
         post: operations["acknowledge_fleet_alert_api_v1_fleet_alerts__alert_id__ack_post"];
         delete?: never;
@@ -5464,15 +5465,6 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorResponse"];
                 };
             };
-            /** @description A node's own alert (acknowledge_on_node): its node acknowledges it. */
-            409: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["ErrorResponse"];
-                };
-            };
             /** @description Too many requests from this client, or too many logins; see Retry-After. */
             429: {
                 headers: {
@@ -5500,7 +5492,7 @@ export interface operations {
             query?: never;
             header?: never;
             path: {
-                /** @description A fleet alert's id, as listed. */
+                /** @description An alert's id, as listed. */
                 alert_id: string;
             };
             cookie?: never;
@@ -5549,15 +5541,6 @@ export interface operations {
             };
             /** @description Not a hub (not_a_hub), or no such active alert. */
             404: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["ErrorResponse"];
-                };
-            };
-            /** @description A node's own alert (acknowledge_on_node): its node acknowledges it. */
-            409: {
                 headers: {
                     [name: string]: unknown;
                 };

@@ -40,10 +40,6 @@ ALERT_ERRORS: dict[int | str, dict[str, Any]] = {
     401: {"model": models.ErrorResponse, "description": "A token is needed."},
     403: {"model": models.ErrorResponse, "description": "Only admins acknowledge alerts."},
     404: {"model": models.ErrorResponse, "description": "Not a hub (not_a_hub), or no such active alert."},
-    409: {
-        "model": models.ErrorResponse,
-        "description": "A node's own alert (acknowledge_on_node): its node acknowledges it.",
-    },
     503: {"model": models.ErrorResponse, "description": "Alerting is off, or its database is unavailable."},
 }
 
@@ -168,11 +164,12 @@ def acknowledge_fleet_alert(
     fleet: FleetDep,
     _: AlertsDep,
     admin: AdminDep,
-    alert_id: Annotated[str, Path(max_length=200, description="A fleet alert's id, as listed.")],
+    alert_id: Annotated[str, Path(max_length=200, description="An alert's id, as listed.")],
     __: Annotated[AckRequest | None, Body()] = None,
 ) -> Response:
-    """Acknowledge an active fleet alert on any hub: it stops repeating, also after a hub failover. A
-    node's own alert is acknowledged on its node (409 here)."""
+    """Acknowledge an active alert on any hub, a fleet alert or a node's own: it stops repeating until
+    it resolves, also after a hub failover; its node takes up an acknowledgement of its own alert within
+    seconds."""
     owner, _source = fleet
     if owner.alerts is None:
         raise AlertObjectNotFoundError("alert", alert_id)

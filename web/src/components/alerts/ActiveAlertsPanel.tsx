@@ -89,10 +89,6 @@ export function ActiveAlertsPanel({ canEdit }: { canEdit: boolean }) {
                   <td>
                     {alert.acknowledged ? (
                       <span className="muted">Acknowledged{alert.acknowledged_by ? ` by ${alert.acknowledged_by}` : ''}</span>
-                    ) : alert.source === 'node' ? (
-                      <span className="muted" title={`${alert.node}'s own alert: its node's dashboard acknowledges it`}>
-                        On {alert.node}'s dashboard
-                      </span>
                     ) : (
                       canEdit && (
                         <button type="button" className="btn btn-small" onClick={() => void acknowledge(alert)}>
