@@ -77,7 +77,14 @@ class Service:
             AlertManager.from_settings(settings, node=self.node) if settings.alerts_enabled else None
         )
         self._unsubscribe_alerts: Callable[[], None] | None = None
-        self.fleet = Fleet(settings, self.node, lambda: self.sampler.latest, self.alerts_firing, self.alerts)
+        self.fleet = Fleet(
+            settings,
+            self.node,
+            lambda: self.sampler.latest,
+            self.alerts_firing,
+            self.alerts,
+            publish_alert_event=self.stream.publish_event,
+        )
         self._started = False
 
     def alerts_firing(self) -> int | None:

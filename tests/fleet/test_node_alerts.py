@@ -4,6 +4,7 @@ acknowledging one on the hub stops it repeating on its node; a fleet alert joins
 
 from __future__ import annotations
 
+import time
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -116,3 +117,38 @@ def test_the_hub_lists_every_nodes_own_firing_alerts_with_their_node(
     )
     assert (offline["id"], offline["node_id"]) == ("fleet-node-offline:alpha", alpha.node.id)
     assert {"hot:beta/gpu0", "hot:beta/gpu1"} <= {a["id"] for a in listed(client, viewer)["alerts"]}
+
+
+def test_a_hubs_browsers_hear_every_nodes_alert_transitions_and_the_fleets_as_they_happen(
+    hub: tuple[TestClient, Service], make_node: NodeFactory, pg_url: str
+) -> None:
+    client, _ = hub
+    admin, viewer = bearer(client, ADMIN), bearer(client, VIEWER)
+    assert client.post(
+        "/api/v1/alerts/rules", json={**HOT_RULE, "repeat_interval": "0s"}, headers=admin
+    ).is_success
+    with client.websocket_connect("/api/v1/stream", headers=viewer) as stream:
+
+        def next_alert_event(what: str) -> dict[str, Any]:
+            """The stream's next alert event; snapshots keep coming meanwhile, so this cannot hang."""
+            deadline = time.monotonic() + 30
+            while time.monotonic() < deadline:
+                message = stream.receive_json()
+                if message["type"] == "alert":
+                    return dict(message)
+            pytest.fail(f"no alert event for {what}")
+
+        beta = make_node("beta", gpus=1, database_url=pg_url, alerts_enabled=True)
+        firing = next_alert_event("beta's own alert firing")
+        assert (firing["rule"]["id"], firing["status"], firing["instance"]) == ("hot", "firing", "gpu0")
+        assert firing["node"] == {"name": "beta", "id": beta.node.id}
+        assert firing["notify"] is True
+
+        wait_until(
+            lambda: any(a["id"] == "hot:beta/gpu0" for a in listed(client, viewer)["alerts"]),
+            "the hub to know beta",
+        )
+        beta.stop()
+        offline = next_alert_event("beta going offline")
+        assert (offline["rule"]["id"], offline["status"]) == ("fleet-node-offline", "firing")
+        assert offline["node"] == {"name": "beta", "id": beta.node.id}

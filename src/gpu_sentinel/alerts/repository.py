@@ -141,6 +141,9 @@ _UPSERT_INSTANCE_KEEPING_ACK = (
     "'acked_by', alert_instances.body::jsonb -> 'acked_by', "
     "'acked_at', alert_instances.body::jsonb -> 'acked_at'))::text END"
 )
+ALERT_CHANNEL = "gpu_sentinel_alert"
+"""Where a shared database announces each recorded transition (its id), for hubs to push to browsers."""
+_NOTIFY_TRANSITION = f"SELECT pg_notify('{ALERT_CHANNEL}', ?)"
 _ACKNOWLEDGE_INSTANCE = (
     "UPDATE alert_instances SET body = (body::jsonb || jsonb_build_object("
     "'acked_by', ?::text, 'acked_at', ?::float8))::text "
@@ -377,12 +380,15 @@ class AlertRepository:
         entries: Sequence[tuple[Transition, Sequence[str], Instance | None]],
         now: float,
     ) -> list[OutboxItem]:
-        """Each transition with an outbox row per channel and the alert's new state, in one transaction."""
+        """Each transition with an outbox row per channel and the alert's new state, in one transaction;
+        on a shared database also announced to hubs, which hear of it once it is committed."""
         statements: list[Statement] = []
         items: list[OutboxItem] = []
         for transition, channels, instance in entries:
             payload = transition.payload()
             statements.append((_INSERT_TRANSITION, (*_transition_row(transition, payload), self.node_id)))
+            if self.shared:
+                statements.append((_NOTIFY_TRANSITION, (transition.id,)))
             for channel in channels:
                 item = OutboxItem(
                     outbox_id(transition.id, channel), transition.id, channel, 0, now, now, payload

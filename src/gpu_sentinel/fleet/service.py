@@ -1,16 +1,18 @@
 """The fleet parts of one running service, made from Settings: the live-state publisher (with a shared
-PostgreSQL), and on a hub the fleet's in-memory state, the per-node streams and the fleet alerts."""
+PostgreSQL), and on a hub the fleet's in-memory state, the per-node streams, the fleet alerts and every
+node's alert transitions for its browsers."""
 
 from __future__ import annotations
 
 import socket
 from collections.abc import Callable, Mapping
-from typing import Protocol
+from typing import Any, Protocol
 
 from gpu_sentinel import __version__
 from gpu_sentinel.alerts import AlertManager
 from gpu_sentinel.auth.policy import is_loopback
 from gpu_sentinel.config import Settings
+from gpu_sentinel.fleet.alert_events import FleetAlertEvents
 from gpu_sentinel.fleet.alerts import FleetAlerts
 from gpu_sentinel.fleet.hub import FleetHub
 from gpu_sentinel.fleet.live import NodeLive, StatusBounds
@@ -55,6 +57,8 @@ class Fleet:
         latest: Callable[[], Snapshot | None],
         alerts_firing: Callable[[], int | None],
         alerts: AlertManager | None = None,
+        *,
+        publish_alert_event: Callable[[dict[str, Any]], None] | None = None,
     ) -> None:
         self.node = node
         self.bounds = StatusBounds(settings.fleet_online_within_s, settings.fleet_offline_after_s)
@@ -76,6 +80,7 @@ class Fleet:
         self.source: FleetSource | None = None
         self.streams: NodeStreams | None = None
         self.alerts: FleetAlerts | None = None
+        self.alert_events: FleetAlertEvents | None = None
         if settings.hub:
             self.streams = NodeStreams(settings.stream_heartbeat_interval)
             if url:
@@ -92,6 +97,8 @@ class Fleet:
                         default_cooldown_s=settings.alert_cooldown_minutes * 60,
                         default_repeat_s=settings.alert_repeat_interval_minutes * 60,
                     )
+                if publish_alert_event is not None:
+                    self.alert_events = FleetAlertEvents(url, node.id, lambda: hub.nodes, publish_alert_event)
             else:
                 self.source = LocalFleet(
                     latest, node, version=__version__, metrics_url=metrics_url, alerts_firing=alerts_firing
@@ -106,8 +113,12 @@ class Fleet:
             self.hub.start()
         if self.alerts is not None:
             self.alerts.start()
+        if self.alert_events is not None:
+            self.alert_events.start()
 
     def stop(self) -> None:
+        if self.alert_events is not None:
+            self.alert_events.stop()
         if self.alerts is not None:
             self.alerts.stop()
         if self.streams is not None:

@@ -54,9 +54,20 @@ export function isNotifiable(event: AlertEvent): boolean {
   return event.kind === 'firing' || event.kind === 'resolved';
 }
 
+/** Where an alert is: `GPU 0` or `host` on this server; on a hub also its node (`beta GPU 2`, `gpu07`), whose
+ * name a fleet alert's instance starts with already (`gpu07/gpu1`). */
+export function alertPlace(event: Pick<AlertEvent, 'instance' | 'node'>): string {
+  const local = (instance: string) => instance.replace(/^gpu(\d+)$/, 'GPU $1');
+  const instance = event.instance ?? '';
+  if (!event.node) return local(instance);
+  const name = event.node.name;
+  const onNode = instance === name ? '' : instance.startsWith(`${name}/`) ? instance.slice(name.length + 1) : instance;
+  return onNode ? `${name} ${local(onNode)}` : name;
+}
+
 export function toastFor(event: AlertEvent, id: number): Toast {
   const name = event.rule?.name ?? event.alert_id;
-  const where = event.instance === 'host' ? 'host' : event.instance?.replace(/^gpu/, 'GPU ') ?? '';
+  const where = alertPlace(event);
   return {
     id,
     status: event.status,
@@ -101,7 +112,8 @@ export const useAlertsStore = create<AlertsState>()((set, get) => ({
     setTimeout(() => get().dismissToast(toast.id), TOAST_LIFETIME_MS);
     if (get().notificationsEnabled && notificationsSupported() && Notification.permission === 'granted') {
       // The tag makes a resolved notification replace the firing one for the same alert.
-      void showAlertNotification(toast.title, { body: toast.body, tag: event.alert_id }).catch(() => {
+      const tag = event.node ? `${event.node.id}:${event.alert_id}` : event.alert_id; // two nodes' hot:gpu0 differ
+      void showAlertNotification(toast.title, { body: toast.body, tag }).catch(() => {
         // The browser withdrew the permission meanwhile: the toast still shows the alert.
       });
     }

@@ -51,6 +51,8 @@ export interface AlertEvent {
   timestamp?: string;
   notify?: boolean;
   rule?: { id: string; name: string };
+  /** On a hub: the node whose alert it is (a fleet alert's, or another node's own). */
+  node?: { name: string; id: string };
 }
 
 export interface Heartbeat {
