@@ -41,6 +41,13 @@ def _serve_parser(subparsers: Any) -> None:
         const=True,
         help="with --simulate, let the last GPU fall off the bus after a while",
     )
+    serve.add_argument(
+        "--simulate-mig",
+        dest="simulate_mig_gpus",
+        type=int,
+        metavar="N",
+        help="with --simulate, put the last N GPUs in MIG mode (3g.40gb, 2g.20gb and two 1g.10gb)",
+    )
     serve.add_argument("--seed", dest="simulate_seed", type=int, help="seed for repeatable simulations")
     serve.add_argument(
         "--poll-interval", dest="gpu_poll_interval", type=float, metavar="SECONDS", help="default 0.25"

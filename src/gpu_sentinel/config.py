@@ -111,6 +111,14 @@ class Settings(BaseSettings):
         validation_alias=_env("simulate_lost_gpu"),
         description="With simulated GPUs, let the last one fall off the bus after a while.",
     )
+    simulate_mig_gpus: int = Field(
+        0,
+        ge=0,
+        le=64,
+        validation_alias=_env("simulate_mig_gpus"),
+        description="With simulated GPUs, put the last N in MIG mode: four GPU instances each "
+        "(3g.40gb, 2g.20gb, 1g.10gb, 1g.10gb) with workloads of their own.",
+    )
     simulate_seed: int | None = Field(
         None, validation_alias=_env("simulate_seed"), description="Seed for repeatable simulations."
     )
@@ -404,6 +412,15 @@ class Settings(BaseSettings):
                 "GPU_SENTINEL_FLEET_ONLINE_WITHIN_S < GPU_SENTINEL_FLEET_OFFLINE_AFTER_S"
                 f" (got {self.fleet_heartbeat_s:g}, "
                 f"{self.fleet_online_within_s:g}, {self.fleet_offline_after_s:g})"
+            )
+        return self
+
+    @model_validator(mode="after")
+    def _mig_gpus_among_simulated(self) -> Settings:
+        if self.simulate_mig_gpus > self.simulate_gpus:
+            raise ValueError(
+                f"GPU_SENTINEL_SIMULATE_MIG_GPUS ({self.simulate_mig_gpus}) is more than the simulated GPUs "
+                f"({self.simulate_gpus}); use --simulate-mig with --simulate N, N at least as large"
             )
         return self
 

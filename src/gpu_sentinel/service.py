@@ -33,7 +33,10 @@ def build_gpu_source(settings: Settings) -> GPUSource:
         from gpu_sentinel.collectors.simulated import SimulatedGPUs
 
         return SimulatedGPUs(
-            settings.simulate_gpus, seed=settings.simulate_seed, lose_last_gpu=settings.simulate_lost_gpu
+            settings.simulate_gpus,
+            seed=settings.simulate_seed,
+            lose_last_gpu=settings.simulate_lost_gpu,
+            mig_gpus=settings.simulate_mig_gpus,
         )
     from gpu_sentinel.collectors.nvml import NvmlGPUs, ReadDeadlines
 

@@ -138,6 +138,23 @@ def test_more_than_eight_gpus_are_addressable(tmp_path: Any) -> None:
         assert body["gpu_metrics"]["gpu_id"] == 11
 
 
+def test_simulated_gpus_in_mig_mode_show_their_instances_in_the_api_and_metrics(tmp_path: Any) -> None:
+    from gpu_sentinel.config import Settings
+
+    settings = Settings(data_dir=tmp_path, simulate_gpus=2, simulate_mig_gpus=1, gpu_poll_interval=0.05)
+    with make_client(settings) as client:
+        deadline = time.monotonic() + 10
+        while not (gpus := client.get("/api/v1/system/gpus").json()["gpus"]):
+            assert time.monotonic() < deadline, "no GPU sample"
+            time.sleep(0.05)
+        plain, mig = gpus
+        assert (plain["mig_mode"], mig["mig_mode"]) == (False, True)
+        assert [m["profile"] for m in mig["mig_instances"]] == ["3g.40gb", "2g.20gb", "1g.10gb", "1g.10gb"]
+        assert mig["utilization"]["gpu"] is None and plain["utilization"]["gpu"] is not None
+        metrics = client.get("/metrics").text
+        assert 'GPU_I_PROFILE="2g.20gb"' in metrics and 'GPU_I_ID="14"' in metrics
+
+
 def test_without_gpu_the_dashboard_endpoint_degrades(no_gpu_client: TestClient) -> None:
     body = no_gpu_client.get("/api/v1/system/monitoring/all").json()
     data = conforms(models.MonitoringDataResponse, body)

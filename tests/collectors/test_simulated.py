@@ -98,3 +98,43 @@ def test_an_unresponsive_gpu_reports_only_since_when_until_it_answers() -> None:
     gpus.set_unresponsive(1, since=None)
     back = gpus.sample(now=2.0, include_slow=True)[1]
     assert not back.unresponsive and back.utilization_gpu_pct is not None
+
+
+def test_gpus_in_mig_mode_run_a_workload_per_instance_with_the_nulls_nvml_reports() -> None:
+    history = run(SimulatedGPUs(2, seed=7, mig_gpus=1), seconds=1800, step=5.0)
+    plain, mig = history[-1]
+    assert (plain.mig_mode, plain.mig_instances) == (False, ())
+    assert mig.mig_mode is True
+    assert [(m.profile, m.gpu_instance_id, m.memory_total_bytes) for m in mig.mig_instances] == [
+        ("3g.40gb", 1, 40 * 1024**3),
+        ("2g.20gb", 5, 20 * 1024**3),
+        ("1g.10gb", 13, 10 * 1024**3),
+        ("1g.10gb", 14, 10 * 1024**3),
+    ]
+    assert len({m.uuid for m in mig.mig_instances}) == 4
+
+    samples = [tick[1] for tick in history]
+    instances = [m for s in samples for m in s.mig_instances]
+    processes = [p for s in samples for p in s.processes]
+    # NVML has no utilization under MIG: none for the GPU, an instance or a process, never 0.
+    assert all(s.utilization_gpu_pct is None for s in samples)
+    assert all(m.utilization_gpu_pct is None for m in instances)
+    assert processes and all(p.sm_util_pct is None for p in processes)
+    # Each process runs on one of the instances, and within its memory.
+    assert {p.gpu_instance_id for p in processes} <= {1, 5, 13, 14}
+    assert all((m.memory_used_bytes or 0) <= (m.memory_total_bytes or 0) for m in instances)
+    assert all((s.memory_used_bytes or 0) <= (s.memory_total_bytes or 0) for s in samples)
+    # Instances' workloads differ and change: their GPM activity tells them apart over time.
+    activity = {(m.gpu_instance_id, round(m.profiling.sm_active_pct or 0)) for m in instances}
+    assert len({sm for _, sm in activity}) > 10
+    assert all(m.profiling.status == "ok" and m.profiling.pcie_tx_bytes_per_s is None for m in instances)
+    assert all(s.profiling.pcie_tx_bytes_per_s is not None for s in samples)
+
+
+def test_a_busy_gpu_in_mig_mode_draws_power_like_a_busy_whole_gpu() -> None:
+    gpus = SimulatedGPUs(2, seed=2, mig_gpus=1)
+    gpus.force_load(0, 100.0)
+    gpus.force_load(1, 100.0)
+    plain, mig = run(gpus, seconds=120)[-1]
+    assert (plain.power_w or 0) > 0.8 * POWER_LIMIT_W and (mig.power_w or 0) > 0.8 * POWER_LIMIT_W
+    assert all((m.profiling.sm_active_pct or 0) > 70 for m in mig.mig_instances)

@@ -3,9 +3,11 @@
 Each GPU alternates between idle and busy phases (training, inference); power follows load, temperature
 follows power with thermal lag, the fan follows temperature, processes come and go with the phases, and
 rare XIDs, ECC errors and PCIe replays happen, and clock-violation time accrues while power or heat
-holds the clocks down. Time comes from the caller, so tests can drive it. Fault injection
-(``inject_xid``, ``set_lost``, ``set_unresponsive``, ``force_load``) lets alert tests provoke exactly
-what they need.
+holds the clocks down. GPUs in MIG mode (``mig_gpus``, the last ones) carry an H100's usual split into
+four GPU instances, each with a workload of its own, and report what NVML reports under MIG: no
+utilization for the GPU, its instances or their processes. Time comes from the caller, so tests can
+drive it. Fault injection (``inject_xid``, ``set_lost``, ``set_unresponsive``, ``force_load``) lets
+alert tests provoke exactly what they need.
 """
 
 from __future__ import annotations
@@ -15,7 +17,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
 
 from gpu_sentinel.collectors.base import CallStats
-from gpu_sentinel.snapshot import GPUInfo, GPUProcess, GPUSample, ProfilingSample, XidEvent
+from gpu_sentinel.snapshot import GPUInfo, GPUProcess, GPUSample, MIGInstance, ProfilingSample, XidEvent
 
 MODEL = "NVIDIA H100 80GB HBM3"
 MEMORY_TOTAL_BYTES = 80 * 1024**3
@@ -34,6 +36,13 @@ RECENT_XID_EVENTS = 20
 PROCESS_NAMES = ("python", "torchrun", "vllm", "tritonserver", "jupyter-lab", "ollama")
 USERS = ("alice", "bob", "carol", "dave")
 REALISTIC_XIDS = (13, 31, 43, 45, 48, 63, 64, 79, 94, 95)
+MIG_SLICES = 7
+MIG_LAYOUT: tuple[tuple[str, int, int], ...] = (  # profile, GPU-instance id, compute slices
+    ("3g.40gb", 1, 3),
+    ("2g.20gb", 5, 2),
+    ("1g.10gb", 13, 1),
+    ("1g.10gb", 14, 1),
+)
 
 
 @dataclass
@@ -43,6 +52,18 @@ class _Phase:
     ends_at: float
     memory_bytes: int
     processes: tuple[GPUProcess, ...]
+
+
+@dataclass
+class _SimulatedInstance:
+    """One GPU instance of a GPU in MIG mode, running a workload of its own."""
+
+    profile: str
+    gpu_instance_id: int
+    slices: int
+    memory_total_bytes: int
+    utilization: float = 0.0
+    phase: _Phase | None = None
 
 
 @dataclass
@@ -64,10 +85,11 @@ class _SimulatedGPU:
     low_util_violation_s: float = 0.0
     unresponsive_since: float | None = None
     pending_xids: list[int] = field(default_factory=list)
+    instances: tuple[_SimulatedInstance, ...] = ()  # GPU instances, in MIG mode only
 
 
 class SimulatedGPUs:
-    """A GPUSource of ``count`` simulated H100s."""
+    """A GPUSource of ``count`` simulated H100s, the last ``mig_gpus`` of them in MIG mode."""
 
     def __init__(
         self,
@@ -77,6 +99,7 @@ class SimulatedGPUs:
         lose_last_gpu: bool = False,
         lost_after_s: float = LOST_AFTER_S,
         xid_mean_interval_s: float = XID_MEAN_INTERVAL_S,
+        mig_gpus: int = 0,
     ) -> None:
         self._random = random.Random(seed)
         # NVLink and PCIe replays draw from their own stream, so seeded runs keep their other values.
@@ -88,6 +111,11 @@ class SimulatedGPUs:
         self._last_now: float | None = None
         self._next_pid = 41000
         self._gpus = [_SimulatedGPU(info=self._make_info(i)) for i in range(count)]
+        for gpu in self._gpus[count - min(mig_gpus, count) :]:
+            gpu.instances = tuple(
+                _SimulatedInstance(profile, gi, slices, int(profile.split(".")[1][:-2]) * 1024**3)
+                for profile, gi, slices in MIG_LAYOUT
+            )
         self._calls = CallStats()
 
     available = True
@@ -157,11 +185,90 @@ class SimulatedGPUs:
                 xid_count=gpu.xid_count,
                 xid_events=tuple(gpu.xid_events),
             )
+        if gpu.instances:
+            return self._step_mig(gpu, now, elapsed)
         phase = self._current_phase(gpu, now)
-        target = gpu.forced_util if gpu.forced_util is not None else phase.target_util
+        util = self._follow_load(gpu, phase, gpu.forced_util, elapsed)
+        memory_used = min(MEMORY_TOTAL_BYTES - MEMORY_RESERVED_BYTES, phase.memory_bytes + 600 * 1024**2)
+        sample = self._whole_gpu(gpu, now, elapsed, util, phase.name)
+        return replace(
+            sample,
+            utilization_gpu_pct=round(util, 1),
+            utilization_memory_pct=round(util * 0.62, 1),
+            memory_used_bytes=memory_used,
+            decoder_pct=round(util * 0.2, 1) if phase.name == "inference" else 0.0,
+            mig_mode=False,
+            processes=_busy_processes(phase, util),
+            profiling=_profiling(phase.name, util, sample.pcie_tx_bytes_per_s, sample.pcie_rx_bytes_per_s),
+        )
+
+    def _step_mig(self, gpu: _SimulatedGPU, now: float, elapsed: float) -> GPUSample:
+        """A GPU in MIG mode: its instances' loads add up to the GPU's power and heat; NVML reports no
+        utilization for the GPU, an instance or a process, and GPM both for the GPU and per instance."""
+        loads = []
+        for instance in gpu.instances:
+            if instance.phase is None or now >= instance.phase.ends_at:
+                instance.phase = self._new_phase(
+                    instance.phase, now, instance.memory_total_bytes, start_busy=instance.slices >= 2
+                )
+            loads.append(self._follow_load(instance, instance.phase, gpu.forced_util, elapsed))
+        util = sum(load * i.slices for load, i in zip(loads, gpu.instances, strict=True)) / MIG_SLICES
+        training = any(i.phase is not None and i.phase.name == "training" for i in gpu.instances)
+        sample = self._whole_gpu(gpu, now, elapsed, util, "training" if training else "inference")
+        instances: list[MIGInstance] = []
+        processes: list[GPUProcess] = []
+        for index, (instance, load) in enumerate(zip(gpu.instances, loads, strict=True)):
+            phase = instance.phase
+            assert phase is not None
+            used = min(instance.memory_total_bytes, phase.memory_bytes + 300 * 1024**2)
+            on_it = tuple(
+                replace(p, gpu_instance_id=instance.gpu_instance_id, compute_instance_id=0)
+                for p in phase.processes
+            )
+            processes.extend(on_it)
+            instances.append(
+                MIGInstance(
+                    index=index,
+                    uuid=f"MIG-5e1a7e00-{gpu.info.index:04d}-4000-8000-{instance.gpu_instance_id:012d}",
+                    profile=instance.profile,
+                    gpu_instance_id=instance.gpu_instance_id,
+                    compute_instance_id=0,
+                    memory_used_bytes=used,
+                    memory_total_bytes=instance.memory_total_bytes,
+                    profiling=_profiling(phase.name, load, None, None),  # PCIe is the GPU's
+                )
+            )
+        return replace(
+            sample,
+            memory_used_bytes=min(
+                MEMORY_TOTAL_BYTES - MEMORY_RESERVED_BYTES,
+                sum(m.memory_used_bytes or 0 for m in instances) + 600 * 1024**2,
+            ),
+            mig_mode=True,
+            mig_instances=tuple(instances),
+            processes=tuple(processes),
+            profiling=_profiling(
+                "training" if training else "inference",
+                util,
+                sample.pcie_tx_bytes_per_s,
+                sample.pcie_rx_bytes_per_s,
+            ),
+        )
+
+    def _follow_load(
+        self, load: _SimulatedGPU | _SimulatedInstance, phase: _Phase, forced: float | None, elapsed: float
+    ) -> float:
+        """Utilization eases towards the workload's target (or a forced one), with some noise."""
+        target = forced if forced is not None else phase.target_util
         noise = self._random.gauss(0, 4.0) if target > 5 else 0.0
-        gpu.utilization += (target - gpu.utilization) * min(1.0, elapsed / 3.0)
-        util = min(100.0, max(0.0, gpu.utilization + noise))
+        load.utilization += (target - load.utilization) * min(1.0, elapsed / 3.0)
+        return min(100.0, max(0.0, load.utilization + noise))
+
+    def _whole_gpu(
+        self, gpu: _SimulatedGPU, now: float, elapsed: float, util: float, workload: str
+    ) -> GPUSample:
+        """What follows from the GPU's load whatever runs on it: power, heat, fan, clocks, links, errors.
+        Utilization, memory use, processes and profiling are the caller's."""
 
         power = IDLE_POWER_W + (POWER_LIMIT_W - IDLE_POWER_W) * 0.9 * (util / 100.0) ** 1.2
         power = min(POWER_LIMIT_W, power + self._random.gauss(0, 3.0))
@@ -184,14 +291,10 @@ class SimulatedGPUs:
         self._accrue_violations(gpu, reasons, elapsed)
 
         self._maybe_raise_errors(gpu, now, elapsed)
-        memory_used = min(MEMORY_TOTAL_BYTES - MEMORY_RESERVED_BYTES, phase.memory_bytes + 600 * 1024**2)
         pcie_tx = round(util * 1.5e7 * self._random.uniform(0.5, 1.5), 0)
         pcie_rx = round(util * 4.0e7 * self._random.uniform(0.5, 1.5), 0)
         return GPUSample(
             info=gpu.info,
-            utilization_gpu_pct=round(util, 1),
-            utilization_memory_pct=round(util * 0.62, 1),
-            memory_used_bytes=memory_used,
             memory_total_bytes=MEMORY_TOTAL_BYTES,
             temperature_c=round(gpu.temperature_c, 1),
             memory_temperature_c=round(gpu.temperature_c + 6.0, 1),
@@ -206,9 +309,9 @@ class SimulatedGPUs:
             pcie_tx_bytes_per_s=pcie_tx,
             pcie_rx_bytes_per_s=pcie_rx,
             encoder_pct=0.0,
-            decoder_pct=round(util * 0.2, 1) if phase.name == "inference" else 0.0,
-            nvlink_tx_bytes_per_s=self._nvlink_rate(phase, util),
-            nvlink_rx_bytes_per_s=self._nvlink_rate(phase, util),
+            decoder_pct=0.0,
+            nvlink_tx_bytes_per_s=self._nvlink_rate(workload, util),
+            nvlink_rx_bytes_per_s=self._nvlink_rate(workload, util),
             nvlink_crc_flit_errors=0,
             nvlink_crc_data_errors=0,
             nvlink_replay_errors=gpu.pcie_replays // 4,
@@ -234,17 +337,14 @@ class SimulatedGPUs:
             remapped_rows_uncorrectable=gpu.ecc_uncorrected,
             remapped_rows_pending=False,
             remapped_rows_failure=False,
-            mig_mode=False,
             xid_count=gpu.xid_count,
             last_xid=gpu.xid_events[-1].xid if gpu.xid_events else None,
             xid_events=tuple(gpu.xid_events),
-            processes=_busy_processes(phase, util),
-            profiling=_profiling(phase, util, pcie_tx, pcie_rx),
         )
 
-    def _nvlink_rate(self, phase: _Phase, util: float) -> float:
+    def _nvlink_rate(self, workload: str, util: float) -> float:
         """Training all-reduces over NVLink (tens of GB/s); inference and idle barely touch it."""
-        per_pct = 4.0e8 if phase.name == "training" else 2.0e6
+        per_pct = 4.0e8 if workload == "training" else 2.0e6
         return round(util * per_pct * self._link_random.uniform(0.7, 1.3), 0)
 
     @staticmethod
@@ -258,20 +358,23 @@ class SimulatedGPUs:
 
     def _current_phase(self, gpu: _SimulatedGPU, now: float) -> _Phase:
         if gpu.phase is None or now >= gpu.phase.ends_at:
-            gpu.phase = self._new_phase(gpu, now)
+            # The first GPU starts busy, so a fresh demo shows load at once.
+            gpu.phase = self._new_phase(gpu.phase, now, MEMORY_TOTAL_BYTES, start_busy=gpu.info.index == 0)
         return gpu.phase
 
-    def _new_phase(self, gpu: _SimulatedGPU, now: float) -> _Phase:
+    def _new_phase(
+        self, previous: _Phase | None, now: float, memory_total_bytes: int, *, start_busy: bool
+    ) -> _Phase:
         rng = self._random
-        was_busy = gpu.phase is not None and gpu.phase.name != "idle"
+        was_busy = previous is not None and previous.name != "idle"
         name = "idle" if was_busy and rng.random() < 0.5 else rng.choice(("training", "inference", "idle"))
-        if gpu.phase is None and gpu.info.index == 0:
-            name = "training"  # the first GPU starts busy, so a fresh demo shows load at once
+        if previous is None and start_busy:
+            name = "training"
         if name == "idle":
             return _Phase(name, 0.0, now + rng.uniform(20, 90), 0, ())
         target = rng.uniform(85, 99) if name == "training" else rng.uniform(35, 75)
         workers = rng.randint(1, 3)
-        memory = int(rng.uniform(0.25, 0.9) * MEMORY_TOTAL_BYTES)
+        memory = int(rng.uniform(0.25, 0.9) * memory_total_bytes)
         user = rng.choice(USERS)
         processes = []
         for _ in range(workers):
@@ -305,18 +408,18 @@ class SimulatedGPUs:
         del gpu.xid_events[:-RECENT_XID_EVENTS]
 
 
-def _profiling(phase: _Phase, util: float, pcie_tx: float, pcie_rx: float) -> ProfilingSample:
+def _profiling(workload: str, util: float, pcie_tx: float | None, pcie_rx: float | None) -> ProfilingSample:
     """GPM-style activity that follows the load: training is tensor-heavy (HMMA), inference runs
     partly in int8 (IMMA); SMs are active a little less often than the engine is busy."""
-    tensor = util * (0.62 if phase.name == "training" else 0.3)
+    tensor = util * (0.62 if workload == "training" else 0.3)
     return ProfilingSample(
         status="ok",
         graphics_active_pct=round(util, 1),
         sm_active_pct=round(util * 0.9, 1),
         sm_occupancy_pct=round(util * 0.45, 1),
         tensor_active_pct=round(tensor, 1),
-        tensor_hmma_active_pct=round(tensor * (0.95 if phase.name == "training" else 0.6), 1),
-        tensor_imma_active_pct=round(tensor * 0.4, 1) if phase.name == "inference" else 0.0,
+        tensor_hmma_active_pct=round(tensor * (0.95 if workload == "training" else 0.6), 1),
+        tensor_imma_active_pct=round(tensor * 0.4, 1) if workload == "inference" else 0.0,
         tensor_dfma_active_pct=0.0,
         dram_active_pct=round(util * 0.55, 1),
         fp64_active_pct=round(util * 0.005, 1),
