@@ -13,10 +13,12 @@ from typing import Any
 import pytest
 
 from gpu_sentinel.alerts.channels import ChannelSpec
+from gpu_sentinel.alerts.defaults import default_rules
 from gpu_sentinel.alerts.manager import AlertManager
-from gpu_sentinel.alerts.repository import HistoryFilter
+from gpu_sentinel.alerts.repository import AlertRepository, HistoryFilter
 from gpu_sentinel.alerts.rules import Matcher, RuleSpec, RuleUpdate, SilenceSpec
 from gpu_sentinel.store import open_database
+from gpu_sentinel.store.postgres import PostgresDatabase
 from tests.alerts.conftest import fast_settings, quiet_builtins
 from tests.alerts.helpers import temps
 from tests.alerts.receivers import WebhookReceiver, webhook_server
@@ -143,3 +145,25 @@ def test_a_change_whose_notification_is_lost_arrives_by_the_version_check(
     finally:
         writer.stop()
         reader.stop()
+
+
+def test_nodes_first_starting_together_seed_the_built_in_rules_once(
+    pg_url: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Two nodes read "nothing seeded yet" before either commits: the second's seeding must neither fail
+    (its start would abort) nor add a second copy."""
+    first_db, second_db = PostgresDatabase(pg_url), PostgresDatabase(pg_url)
+    try:
+        first, second = AlertRepository(first_db, "a" * 32), AlertRepository(second_db, "b" * 32)
+        first.migrate()
+        rules = default_rules(0.25)
+        read = second_db.query
+        monkeypatch.setattr(
+            second_db, "query", lambda sql, params=(): [] if "seeded:%" in params else read(sql, params)
+        )
+        assert first.seed_defaults(rules, 1.0) is True
+        second.seed_defaults(rules, 2.0)  # as if it read before the first committed
+        assert sorted(r.id for r in first.rules()) == sorted(r.id for r in rules)
+    finally:
+        first_db.close()
+        second_db.close()

@@ -124,7 +124,9 @@ _INSERT_OUTBOX = (
     "INSERT INTO alert_outbox (id, transition_id, channel, status, attempts, next_attempt_at, created_at, "
     "node_id) VALUES (?, ?, ?, 'pending', 0, ?, ?, ?) ON CONFLICT (id) DO NOTHING"
 )
+# Nodes starting together on a fresh shared database may seed the same rule at once: the first wins.
 _SEED_RULE = "INSERT INTO alert_rules (id, body, updated_at) VALUES (?, ?, ?) ON CONFLICT (id) DO NOTHING"
+_SEED_MARK = "INSERT INTO alert_meta (key, value) VALUES (?, '1') ON CONFLICT (key) DO NOTHING"
 _UPSERT_INSTANCE = (
     "INSERT INTO alert_instances (node_id, rule_id, instance_key, body) VALUES (?, ?, ?, ?) "
     "ON CONFLICT (node_id, rule_id, instance_key) DO UPDATE SET body = excluded.body"
@@ -230,7 +232,7 @@ class AlertRepository:
                 continue
             statements += [
                 (_SEED_RULE, (rule.id, rule.model_dump_json(), now)),
-                ("INSERT INTO alert_meta (key, value) VALUES (?, '1')", (f"seeded:{rule.id}",)),
+                (_SEED_MARK, (f"seeded:{rule.id}",)),
             ]
         if not statements:
             return False
