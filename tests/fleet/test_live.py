@@ -253,7 +253,7 @@ def test_a_hub_repairs_what_a_lost_notification_left_behind(pg_url: str) -> None
     hub = FleetHub(pg_url, reload_interval_s=0.2)
     hub.start()
     try:
-        wait_until(hub.connected.is_set, "the hub to connect")
+        wait_until(hub.listening.is_set, "the hub to connect")
         record = LiveRecord.of(
             snapshot(1, 100.0, [gpu(0)]),
             NodeIdentity("b" * 32, "quiet"),

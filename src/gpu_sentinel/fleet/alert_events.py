@@ -11,7 +11,6 @@ lost while a hub is disconnected is not replayed: the Alerts page's poll shows t
 from __future__ import annotations
 
 import logging
-import threading
 from collections.abc import Callable, Mapping
 from typing import Any
 
@@ -20,7 +19,7 @@ import psycopg
 
 from gpu_sentinel.alerts.repository import ALERT_CHANNEL
 from gpu_sentinel.fleet.live import NodeLive
-from gpu_sentinel.fleet.publisher import RETRY_S, connect
+from gpu_sentinel.store.listener import ChannelListener
 
 log = logging.getLogger(__name__)
 GATHER_S = 0.05
@@ -35,8 +34,11 @@ SELECT_TRANSITIONS = (
 EventPublisher = Callable[[dict[str, Any]], None]
 
 
-class FleetAlertEvents:
+class FleetAlertEvents(ChannelListener):
     """Listens for the fleet's alert transitions and publishes each as a stream event."""
+
+    thread_name = "fleet-alert-events"
+    heard = "fleet alert transitions"
 
     def __init__(
         self,
@@ -45,38 +47,14 @@ class FleetAlertEvents:
         nodes: Callable[[], Mapping[str, NodeLive]],
         publish: EventPublisher,
     ) -> None:
-        self.url = url
+        super().__init__(url, ALERT_CHANNEL)
         self.own_node_id = own_node_id
         self._nodes = nodes
         self._publish = publish
-        self._stop = threading.Event()
-        self._thread: threading.Thread | None = None
-        self.listening = threading.Event()
         self.published = 0
 
-    def start(self) -> None:
-        self._thread = threading.Thread(target=self._run, name="fleet-alert-events", daemon=True)
-        self._thread.start()
-
-    def stop(self, timeout_s: float = 5.0) -> None:
-        self._stop.set()
-        if self._thread is not None:
-            self._thread.join(timeout_s)
-
-    def _run(self) -> None:
-        while not self._stop.is_set():
-            try:
-                with connect(self.url) as connection:
-                    connection.execute(f"LISTEN {ALERT_CHANNEL}".encode())
-                    self.listening.set()
-                    self._follow(connection)
-            except psycopg.Error as error:
-                log.warning("fleet alert events lost the database (retrying in %.3g s): %s", RETRY_S, error)
-            self.listening.clear()
-            self._stop.wait(RETRY_S)
-
     def _follow(self, connection: psycopg.Connection[Any]) -> None:
-        while not self._stop.is_set():
+        while not self.stopping:
             ids = [n.payload for n in connection.notifies(timeout=GATHER_S, stop_after=MAX_GATHER)]
             if not ids:
                 continue

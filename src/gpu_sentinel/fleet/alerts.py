@@ -40,8 +40,8 @@ from gpu_sentinel.alerts.rules import RuleSpec
 from gpu_sentinel.alerts.silences import CompiledSilence
 from gpu_sentinel.alerts.views import alert_view
 from gpu_sentinel.fleet.live import NodeLive, StatusBounds
-from gpu_sentinel.fleet.publisher import connect
 from gpu_sentinel.store.database import DatabaseUnavailableError
+from gpu_sentinel.store.listener import connect
 
 log = logging.getLogger(__name__)
 TICK_S = 0.5

@@ -9,7 +9,6 @@ heartbeats every ``reload_interval_s``, repair anything a lost notification woul
 from __future__ import annotations
 
 import logging
-import threading
 import time
 from collections.abc import Callable, Mapping, Sequence
 from types import MappingProxyType
@@ -18,7 +17,7 @@ from typing import Any
 import psycopg
 
 from gpu_sentinel.fleet.live import LiveRecord, NodeLive
-from gpu_sentinel.fleet.publisher import RETRY_S, connect
+from gpu_sentinel.store.listener import ChannelListener
 from gpu_sentinel.store.live import LIVE_CHANNEL, SELECT_ALL, SELECT_HEARTBEATS, SELECT_SOME
 
 log = logging.getLogger(__name__)
@@ -29,17 +28,18 @@ RELOAD_INTERVAL_S = 5.0
 Listener = Callable[[Sequence[NodeLive]], None]
 
 
-class FleetHub:
-    """The fleet's latest state, read from ``url``; ``nodes`` is safe to read from any thread."""
+class FleetHub(ChannelListener):
+    """The fleet's latest state, read from ``url``; ``nodes`` is safe to read from any thread.
+    ``listening`` is set once the whole fleet is loaded."""
+
+    thread_name = "fleet-hub"
+    heard = "fleet live states"
 
     def __init__(self, url: str, *, reload_interval_s: float = RELOAD_INTERVAL_S) -> None:
-        self.url = url
+        super().__init__(url, LIVE_CHANNEL)
         self.reload_interval_s = reload_interval_s
         self._nodes: Mapping[str, NodeLive] = MappingProxyType({})
         self._listeners: list[Listener] = []
-        self._stop = threading.Event()
-        self._thread: threading.Thread | None = None
-        self.connected = threading.Event()
         self.updates = 0
 
     @property
@@ -52,31 +52,9 @@ class FleetHub:
         Subscribe before ``start``."""
         self._listeners.append(listener)
 
-    def start(self) -> None:
-        self._thread = threading.Thread(target=self._run, name="fleet-hub", daemon=True)
-        self._thread.start()
-
-    def stop(self, timeout_s: float = 5.0) -> None:
-        self._stop.set()
-        if self._thread is not None:
-            self._thread.join(timeout_s)
-
-    def _run(self) -> None:
-        while not self._stop.is_set():
-            try:
-                with connect(self.url) as connection:
-                    connection.execute(f"LISTEN {LIVE_CHANNEL}".encode())
-                    self._load_all(connection)
-                    self.connected.set()
-                    self._follow(connection)
-            except psycopg.Error as error:
-                log.warning("fleet hub lost the database (retrying in %.3g s): %s", RETRY_S, error)
-            self.connected.clear()
-            self._stop.wait(RETRY_S)
-
     def _follow(self, connection: psycopg.Connection[Any]) -> None:
         next_reload = time.monotonic() + self.reload_interval_s
-        while not self._stop.is_set():
+        while not self.stopping:
             ids = {n.payload for n in connection.notifies(timeout=GATHER_S, stop_after=MAX_GATHER)}
             if ids:
                 rows = connection.execute(SELECT_SOME.encode(), (sorted(ids),)).fetchall()
@@ -85,7 +63,8 @@ class FleetHub:
                 self._repair(connection)
                 next_reload = time.monotonic() + self.reload_interval_s
 
-    def _load_all(self, connection: psycopg.Connection[Any]) -> None:
+    def _catch_up(self, connection: psycopg.Connection[Any]) -> None:
+        """Every node's state, read whole: at start and after a reconnection."""
         rows = connection.execute(SELECT_ALL.encode()).fetchall()
         self._apply([NodeLive.of(LiveRecord.from_row(row)) for row in rows], keep=set())
 

@@ -19,19 +19,10 @@ import psycopg
 from gpu_sentinel.fleet.live import LiveRecord
 from gpu_sentinel.node import NodeIdentity
 from gpu_sentinel.snapshot import Snapshot
+from gpu_sentinel.store.listener import RETRY_S, connect
 from gpu_sentinel.store.live import UPSERT_AND_NOTIFY
 
 log = logging.getLogger(__name__)
-CONNECT_TIMEOUT_S = 3
-STATEMENT_TIMEOUT_MS = 5000
-RETRY_S = 2.0
-
-
-def connect(url: str, *, autocommit: bool = True) -> psycopg.Connection[Any]:
-    """A connection of the fleet's own, which gives up on a hung server instead of waiting forever."""
-    connection = psycopg.connect(url, connect_timeout=CONNECT_TIMEOUT_S, autocommit=autocommit)
-    connection.execute(f"SET statement_timeout = {STATEMENT_TIMEOUT_MS}".encode())
-    return connection
 
 
 class LivePublisher:

@@ -93,7 +93,7 @@ class Fleet:
                         lambda: hub.nodes,
                         alerts,
                         self.bounds,
-                        ready=hub.connected.is_set,
+                        ready=hub.listening.is_set,
                         default_cooldown_s=settings.alert_cooldown_minutes * 60,
                         default_repeat_s=settings.alert_repeat_interval_minutes * 60,
                     )
