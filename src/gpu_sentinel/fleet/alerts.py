@@ -487,16 +487,11 @@ class FleetAlerts:
     def active(self) -> list[dict[str, Any]]:
         """The fleet alerts firing now, then every node's own, as every hub sees them in the database,
         named by their nodes."""
-        now, view = self._clock(), self._manager.worker.view
-        silences, nodes = view.compiled_silences(), self._nodes()
-        try:
-            stored = self.repository.every_instance()
-        except DatabaseUnavailableError as error:
-            raise AlertsUnavailableError(f"Fleet alerts unavailable: {error}") from error
-        fleet = [instance for node_id, instance in stored if node_id == FLEET_ALERTS_NODE]
+        now, silences, nodes = self._clock(), self._manager.worker.view.compiled_silences(), self._nodes()
+        stored = self._every_instance()
         listed = [
             fleet_alert_view(self.specs[i.rule_id], i, names, silences, now)
-            for i, names in self._named(fleet, nodes)
+            for i, names in self._named(stored, nodes)
         ]
         listed += [alert for _, _, alert in self._node_alerts(stored, nodes, silences, now)]
         return listed
@@ -507,16 +502,12 @@ class FleetAlerts:
         own (``<rule_id>:<node>/gpu<N>`` or ``.../host``), which that node reads within
         ``ACKNOWLEDGEMENT_READ_S``. It stops repeating until it resolves."""
         now, by = self._clock(), by or "anonymous"
-        silences = self._manager.worker.view.compiled_silences()
-        for instance, names in self._named(self._fleet_instances(), self._nodes()):
+        silences, nodes = self._manager.worker.view.compiled_silences(), self._nodes()
+        stored = self._every_instance()
+        for instance, names in self._named(stored, nodes):
             if alert_id == f"{instance.rule_id}:{instance_label(names[0], names[2])}":
                 self._acknowledge(self.repository, instance, by, now)
                 return fleet_alert_view(self.specs[instance.rule_id], instance, names, silences, now)
-        try:
-            stored = self.repository.every_instance()
-        except DatabaseUnavailableError as error:
-            raise AlertsUnavailableError(f"Alerts database unavailable: {error}") from error
-        nodes = self._nodes()
         for node_id, instance, alert in self._node_alerts(stored, nodes, silences, now):
             if alert["id"] == alert_id:
                 self._acknowledge(self.repository.for_node(node_id), instance, by, now)
@@ -549,19 +540,21 @@ class FleetAlerts:
                 continue
             yield node_id, instance, node_alert_view(rule, instance, (node.name, node_id), silences, now)
 
-    def _fleet_instances(self) -> list[Instance]:
+    def _every_instance(self) -> list[tuple[str, Instance]]:
+        """Every active alert of the fleet and of its nodes, in one query: (node id, alert)."""
         try:
-            return self.repository.instances()
+            return self.repository.every_instance()
         except DatabaseUnavailableError as error:
             raise AlertsUnavailableError(f"Fleet alerts unavailable: {error}") from error
 
     def _named(
-        self, instances: list[Instance], nodes: Mapping[str, NodeLive]
+        self, stored: list[tuple[str, Instance]], nodes: Mapping[str, NodeLive]
     ) -> list[tuple[Instance, tuple[str, str, int | None]]]:
-        """Active fleet alerts with their node (and GPU); those of nodes no longer heard of are left out."""
+        """The active fleet alerts among ``stored``, with their node (and GPU); those of nodes no longer
+        heard of are left out."""
         named = []
-        for instance in instances:
-            if instance.rule_id not in self.specs:
+        for node_id, instance in stored:
+            if node_id != FLEET_ALERTS_NODE or instance.rule_id not in self.specs:
                 continue
             names = identify((instance.rule_id, instance.key), nodes)
             if names is not None:
